@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import { Event, EventMetadata, MessageContext } from './event-store.port.js';
+import { contentDigest } from './log-hash.js';
+
+/** An event as both adapters store it, before its chain link (`hash`) is known. */
+export type Envelope = {
+  eventId: string;
+  type: string;
+  data: object;
+  /** Stored metadata without `eventId` (a first-class field in both stores) and without `hash`. */
+  metadata: Omit<EventMetadata, 'eventId' | 'hash'>;
+  /** contentDigest of the event, the input of its chain link. */
+  digest: string;
+};
+
+export const toEnvelopes = (streamName: string, events: Event[], context: MessageContext): Envelope[] => {
+  if (events.length === 0) throw new Error(`Nothing to append to ${streamName}`);
+  const occurredAt = (context.now ?? new Date()).toISOString();
+  return events.map((event) => {
+    const eventId = randomUUID();
+    const metadata = {
+      correlationId: context.correlationId,
+      causationId: context.causationId,
+      userId: context.userId,
+      occurredAt,
+      schemaVersion: event.schemaVersion ?? 1,
+    };
+    // Hash exactly what a reader will get back: the JSON form (a Date becomes its ISO string).
+    const data = JSON.parse(JSON.stringify(event.data)) as object;
+    const digest = contentDigest({ streamName, eventId, type: event.type, data, metadata });
+    return { eventId, type: event.type, data, metadata, digest };
+  });
+};

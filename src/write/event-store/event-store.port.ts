@@ -1,0 +1,109 @@
+/**
+ * The event-store port: the one seam between the domain and the log. Two adapters implement it,
+ * PostgreSQL (postgres.event-store.ts, the default) and EventStoreDB (esdb.event-store.ts), and
+ * both pass event-store.contract.spec.ts.
+ */
+
+/** What a decider emits: plain, JSON-safe data. The adapter wraps it in an envelope. */
+export type Event<Type extends string = string, Data extends object = Record<string, unknown>> = {
+  type: Type;
+  data: Data;
+  /** Version of `data`'s shape; readers upcast older versions. Defaults to 1. */
+  schemaVersion?: number;
+};
+
+/** Who and what caused an append; becomes part of every event's metadata. */
+export type MessageContext = {
+  correlationId: string;
+  causationId: string | null;
+  userId: string | null;
+  /** When the events occurred; defaults to the time of the append. */
+  now?: Date;
+};
+
+export type EventMetadata = {
+  eventId: string;
+  correlationId: string;
+  causationId: string | null;
+  userId: string | null;
+  occurredAt: string;
+  schemaVersion: number;
+  /** Tamper-evident chain link: see log-hash.ts. */
+  hash: string;
+};
+
+/**
+ * An opaque, totally ordered position in the global log. Both adapters render it as two
+ * zero-padded numbers, so comparing the strings compares the positions.
+ */
+export type Position = string & { readonly __brand: 'Position' };
+
+export type Recorded<E extends Event = Event> = E & {
+  schemaVersion: number;
+  streamName: string;
+  revision: bigint;
+  position: Position;
+  metadata: EventMetadata;
+};
+
+/** `bigint`: the revision of the stream's last event (the first event is 0n). */
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
+
+export type AppendResult = { nextRevision: bigint; position: Position };
+
+export type StreamRead<E extends Event> = { events: Recorded<E>[]; revision: bigint | 'no_stream' };
+
+export interface EventStore {
+  /** The stream's events from `fromRevision` (inclusive) to its end, and its current revision. */
+  readStream<E extends Event = Event>(stream: string, options?: { fromRevision?: bigint }): Promise<StreamRead<E>>;
+  /** Appends atomically: all of `events` or none, only if the stream is at `expectedRevision`. */
+  appendToStream(
+    stream: string,
+    events: Event[],
+    options: { expectedRevision: ExpectedRevision; context: MessageContext },
+  ): Promise<AppendResult>;
+  /** The global log in order, strictly after `after`. Never skips: what it returns, nothing later precedes. */
+  readAll(options: { after?: Position; limit: number }): Promise<Recorded[]>;
+  /** readAll, then live: every event after `after`, once, in order, until `signal` aborts. */
+  subscribeToAll(options: { after?: Position; signal: AbortSignal }): AsyncIterable<Recorded>;
+  /** Checks that the store answers (for /health). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Nest injection token of the configured adapter. */
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+export class WrongExpectedRevisionError extends Error {
+  readonly kind = 'wrong-expected-revision';
+  constructor(
+    readonly streamName: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: bigint | 'no_stream',
+  ) {
+    super(`Stream ${streamName} is at revision ${actual}, expected ${expected}`);
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+const POSITION_PART = /^\d{1,20}$/;
+
+/** Renders the two parts of a position so that string order equals position order. */
+export const toPosition = (high: bigint | string, low: bigint | string): Position =>
+  `${String(high).padStart(20, '0')}:${String(low).padStart(20, '0')}` as Position;
+
+/** Parses a client-supplied position; undefined when it is not one. */
+export const parsePosition = (text: string): { high: bigint; low: bigint } | undefined => {
+  const [high, low, ...rest] = text.split(':');
+  if (rest.length > 0 || !POSITION_PART.test(high ?? '') || !POSITION_PART.test(low ?? '')) return undefined;
+  return { high: BigInt(high), low: BigInt(low) };
+};
+
+/** A client-supplied position in canonical form, or undefined when it is not a position. */
+export const normalizePosition = (text: string): Position | undefined => {
+  const parsed = parsePosition(text);
+  return parsed && toPosition(parsed.high, parsed.low);
+};
+
+/** Positions compare as their canonical strings (both parts zero-padded to 20 digits). */
+export const comparePositions = (a: Position, b: Position): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,0 +1,329 @@
+import { Logger } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import { Client, Pool, PoolConfig } from 'pg';
+import { Envelope, toEnvelopes } from './envelope.js';
+import {
+  AppendResult,
+  Event,
+  EventStore,
+  ExpectedRevision,
+  MessageContext,
+  parsePosition,
+  Position,
+  Recorded,
+  StreamRead,
+  toPosition,
+  WrongExpectedRevisionError,
+} from './event-store.port.js';
+
+/**
+ * The PostgreSQL event store, in schema `eventstore` of the service's database.
+ *
+ * Global order without gaps for readers (see STYLE.md §3): every row records the id of the
+ * transaction that wrote it, and readers only see rows whose transaction is older than the oldest
+ * one still running (`pg_snapshot_xmin`). Such rows can no longer be joined by anything that
+ * sorts before them, so a reader never moves past a row that commits later. The position is the
+ * pair (transaction_id, global_position), the sort key itself, served by one index.
+ *
+ * An append is one call of `eventstore.append_to_stream`: one round trip, one transaction, whose
+ * first write locks the stream row (so a stream's revisions follow its transactions' order).
+ */
+const SCHEMA_SQL = `
+CREATE SCHEMA IF NOT EXISTS eventstore;
+
+CREATE TABLE IF NOT EXISTS eventstore.streams (
+  stream_name text PRIMARY KEY,
+  revision    bigint NOT NULL,
+  last_hash   text NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS eventstore.events (
+  global_position bigint GENERATED ALWAYS AS IDENTITY,
+  transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  stream_name     text NOT NULL,
+  stream_revision bigint NOT NULL,
+  event_id        uuid NOT NULL UNIQUE,
+  event_type      text NOT NULL,
+  data            jsonb NOT NULL,
+  metadata        jsonb NOT NULL,
+  PRIMARY KEY (stream_name, stream_revision)
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS events_global_order ON eventstore.events (transaction_id, global_position);
+
+-- p_expected: 'any' | 'no_stream' | 'stream_exists' | a revision. p_events: [{eventId, type, data, metadata, digest}].
+-- The hash chain mirrors log-hash.ts: hash = sha256_hex(previous hash || digest).
+CREATE OR REPLACE FUNCTION eventstore.append_to_stream(p_stream text, p_expected text, p_events jsonb)
+RETURNS TABLE (next_revision bigint, transaction_id text, global_position bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_revision bigint;
+  v_expected_holds boolean;
+  v_hash text;
+  v_hashes text[] := '{}';
+  v_count int := jsonb_array_length(p_events);
+BEGIN
+  SELECT s.revision, s.last_hash INTO v_revision, v_hash FROM eventstore.streams s WHERE s.stream_name = p_stream FOR UPDATE;
+  IF NOT FOUND THEN
+    -- A concurrent creator makes this wait, then do nothing; the second SELECT then locks its row.
+    INSERT INTO eventstore.streams AS s (stream_name, revision, last_hash) VALUES (p_stream, -1, '') ON CONFLICT DO NOTHING;
+    SELECT s.revision, s.last_hash INTO v_revision, v_hash FROM eventstore.streams s WHERE s.stream_name = p_stream FOR UPDATE;
+  END IF;
+
+  v_expected_holds := CASE p_expected
+      WHEN 'any' THEN true
+      WHEN 'no_stream' THEN v_revision = -1
+      WHEN 'stream_exists' THEN v_revision >= 0
+      ELSE v_revision = p_expected::bigint END;
+  IF NOT v_expected_holds THEN
+    RAISE EXCEPTION USING ERRCODE = 'EX409', MESSAGE = 'wrong expected revision', DETAIL = v_revision::text;
+  END IF;
+
+  FOR i IN 0 .. v_count - 1 LOOP
+    v_hash := encode(sha256(convert_to(v_hash || (p_events -> i ->> 'digest'), 'UTF8')), 'hex');
+    v_hashes := v_hashes || v_hash;
+  END LOOP;
+
+  UPDATE eventstore.streams s SET revision = v_revision + v_count, last_hash = v_hash WHERE s.stream_name = p_stream;
+
+  RETURN QUERY
+  WITH inserted AS (
+    INSERT INTO eventstore.events AS e (stream_name, stream_revision, event_id, event_type, data, metadata)
+    SELECT p_stream, v_revision + n, (x.value ->> 'eventId')::uuid, x.value ->> 'type', x.value -> 'data',
+           (x.value -> 'metadata') || jsonb_build_object('hash', v_hashes[n])
+      FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(value, n)
+     ORDER BY n
+    RETURNING e.global_position)
+  SELECT v_revision + v_count, pg_current_xact_id()::text, max(inserted.global_position) FROM inserted;
+END $$;
+`;
+
+const COLUMNS = `transaction_id::text AS tx, global_position, stream_name, stream_revision, event_id, event_type, data, metadata`;
+
+type Row = {
+  tx: string;
+  global_position: string;
+  stream_name: string;
+  stream_revision: string;
+  event_id: string;
+  event_type: string;
+  data: object;
+  metadata: Omit<Recorded['metadata'], 'eventId'>;
+};
+
+const toRecorded = <E extends Event>(row: Row): Recorded<E> =>
+  ({
+    type: row.event_type,
+    data: row.data,
+    schemaVersion: row.metadata.schemaVersion ?? 1,
+    streamName: row.stream_name,
+    revision: BigInt(row.stream_revision),
+    position: toPosition(row.tx, row.global_position),
+    metadata: { ...row.metadata, eventId: row.event_id },
+  }) as unknown as Recorded<E>;
+
+const NOTIFY_CHANNEL = 'eventix_eventstore';
+/** Without any notification (e.g. another process crashed between commit and notify), look anyway. */
+const FALLBACK_POLL_MS = 1_000;
+const SUBSCRIPTION_BATCH = 1_000;
+
+export class PostgresEventStore implements EventStore {
+  private readonly logger = new Logger(PostgresEventStore.name);
+  private readonly pool: Pool;
+  /** Wakes subscribers: fed by this process's appends and by LISTEN for other processes' appends. */
+  private readonly appended = new EventEmitter().setMaxListeners(0);
+  private generation = 0;
+  private listener?: Promise<Client>;
+  private notifyInFlight = false;
+  private notifyAgain = false;
+  private closed = false;
+
+  constructor(config: PoolConfig) {
+    this.pool = new Pool({ max: 10, ...config });
+    this.pool.on('error', (error) => this.logger.warn(`Idle event-store connection failed: ${error.message}`));
+  }
+
+  /** Creates or updates the schema; safe to run from several instances at once. */
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('eventix.eventstore.migrate'))`);
+      await client.query(SCHEMA_SQL);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async appendToStream(
+    stream: string,
+    events: Event[],
+    options: { expectedRevision: ExpectedRevision; context: MessageContext },
+  ): Promise<AppendResult> {
+    const envelopes: Envelope[] = toEnvelopes(stream, events, options.context);
+    try {
+      const { rows } = await this.pool.query<{ next_revision: string; transaction_id: string; global_position: string }>({
+        name: 'eventstore.append',
+        text: 'SELECT * FROM eventstore.append_to_stream($1, $2, $3)',
+        values: [stream, String(options.expectedRevision), JSON.stringify(envelopes)],
+      });
+      const [row] = rows;
+      this.announceAppend();
+      return { nextRevision: BigInt(row.next_revision), position: toPosition(row.transaction_id, row.global_position) };
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EX409') {
+        const actual = BigInt((error as { detail: string }).detail);
+        throw new WrongExpectedRevisionError(stream, options.expectedRevision, actual < 0n ? 'no_stream' : actual);
+      }
+      throw error;
+    }
+  }
+
+  async readStream<E extends Event = Event>(stream: string, options: { fromRevision?: bigint } = {}): Promise<StreamRead<E>> {
+    // One statement, one snapshot: the revision and the events agree.
+    const { rows } = await this.pool.query<Row & { head: string }>({
+      name: 'eventstore.readStream',
+      text: `SELECT s.revision AS head, e.* FROM eventstore.streams s
+             LEFT JOIN LATERAL (SELECT ${COLUMNS} FROM eventstore.events
+                                 WHERE stream_name = s.stream_name AND stream_revision >= $2
+                                 ORDER BY stream_revision) e ON true
+             WHERE s.stream_name = $1
+             ORDER BY e.stream_revision`,
+      values: [stream, String(options.fromRevision ?? 0n)],
+    });
+    if (rows.length === 0) return { events: [], revision: 'no_stream' };
+    const head = BigInt(rows[0].head);
+    const events = rows[0].event_id === null ? [] : rows.map((row) => toRecorded<E>(row));
+    return { events, revision: head < 0n ? 'no_stream' : head };
+  }
+
+  async readAll({ after, limit }: { after?: Position; limit: number }): Promise<Recorded[]> {
+    const cursor = after === undefined ? { high: 0n, low: 0n } : parsePosition(after);
+    if (!cursor) throw new Error(`Not a position: ${after}`);
+    const { rows } = await this.pool.query<Row>({
+      name: 'eventstore.readAll',
+      text: `SELECT ${COLUMNS} FROM eventstore.events
+             WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY transaction_id, global_position
+             LIMIT $3`,
+      values: [String(cursor.high), String(cursor.low), limit],
+    });
+    return rows.map((row) => toRecorded(row));
+  }
+
+  async *subscribeToAll({ after, signal }: { after?: Position; signal: AbortSignal }): AsyncIterable<Recorded> {
+    await this.listen();
+    let cursor = after;
+    let backoffMs = 0;
+    while (!signal.aborted) {
+      const seen = this.generation;
+      const batch = await this.readAll({ after: cursor, limit: SUBSCRIPTION_BATCH });
+      for (const event of batch) {
+        if (signal.aborted) return;
+        yield event;
+        cursor = event.position;
+      }
+      if (batch.length === SUBSCRIPTION_BATCH) continue;
+      // Committed rows past the cursor that readAll could not return yet wait behind an older open
+      // transaction; whatever ends it may notify nobody, so look again soon (lag, never loss).
+      if (await this.hasRowsAfter(cursor)) {
+        backoffMs = Math.min(Math.max(backoffMs * 2, 2), 200);
+        await this.pause(backoffMs, signal, false);
+      } else {
+        backoffMs = 0;
+        if (this.generation === seen && !this.closed) await this.pause(FALLBACK_POLL_MS, signal, true);
+        if (!this.listener && !this.closed) await this.listen().catch(() => undefined);
+      }
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1 FROM eventstore.streams LIMIT 1');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.appended.emit('append');
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.then((client) => client.end()).catch(() => undefined);
+    await this.pool.end();
+  }
+
+  private async hasRowsAfter(after: Position | undefined): Promise<boolean> {
+    const cursor = after === undefined ? { high: 0n, low: 0n } : parsePosition(after)!;
+    const { rows } = await this.pool.query({
+      name: 'eventstore.hasRowsAfter',
+      text: `SELECT EXISTS (SELECT 1 FROM eventstore.events WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)) AS pending`,
+      values: [String(cursor.high), String(cursor.low)],
+    });
+    return rows[0].pending as boolean;
+  }
+
+  /** Wakes local subscribers now and tells other processes, outside the append's transaction. */
+  private announceAppend(): void {
+    this.generation++;
+    this.appended.emit('append');
+    // NOTIFY inside the append would take a global lock across every commit's disk flush and
+    // serialize all appenders; one coalesced NOTIFY after commit costs no fsync and no lock wait.
+    if (this.notifyInFlight) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifyInFlight = true;
+    this.pool
+      .query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`)
+      .catch((error: Error) => this.logger.warn(`Could not notify subscribers: ${error.message}`))
+      .finally(() => {
+        this.notifyInFlight = false;
+        if (this.notifyAgain && !this.closed) {
+          this.notifyAgain = false;
+          this.announceAppend();
+        }
+      });
+  }
+
+  private listen(): Promise<Client> {
+    this.listener ??= (async () => {
+      const client = new Client(this.pool.options);
+      client.on('notification', () => {
+        this.generation++;
+        this.appended.emit('append');
+      });
+      client.on('error', (error) => {
+        // Reconnect on next subscription step; meanwhile the fallback poll keeps readers going.
+        this.logger.warn(`Event-store listener lost: ${error.message}`);
+        this.listener = undefined;
+        this.generation++;
+        this.appended.emit('append');
+      });
+      await client.connect();
+      await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+      return client;
+    })().catch((error: Error) => {
+      this.listener = undefined;
+      throw error;
+    });
+    return this.listener;
+  }
+
+  /** Waits `ms`, or less: until an abort or, with `wakeOnAppend`, the next append anywhere. */
+  private pause(ms: number, signal: AbortSignal, wakeOnAppend: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.appended.off('append', done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      if (wakeOnAppend) this.appended.on('append', done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
