@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { createTestDatabase } from '../../../test/support/database.js';
 import { toEnvelopes } from './envelope.js';
-import { MessageContext, Position, Recorded } from './event-store.port.js';
+import { type MessageContext, type Position, type Recorded } from './event-store.port.js';
 import { PostgresEventStore } from './postgres.event-store.js';
 
 /**
@@ -90,5 +90,27 @@ describe('PostgreSQL event store: global order under late commits', () => {
     const repeated = seen.length - seenIds.size;
     expect({ lost, repeated }).toEqual({ lost: 0, repeated: 0 });
     expect(seen).toHaveLength(total);
+  });
+
+  it('keeps each stream in revision order in the global log while writers race on one stream', async () => {
+    const start = await store.appendToStream(`marker-${randomUUID()}`, [{ type: 'Marker', data: {} }], { expectedRevision: 'any', context });
+    const stream = `hot-${randomUUID()}`;
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, w) => {
+        for (let i = 0; i < 60; i++) {
+          await store.appendToStream(stream, [{ type: 'Written', data: { w, i } }], { expectedRevision: 'any', context });
+        }
+      }),
+    );
+    const revisions: bigint[] = [];
+    let cursor: Position = start.position;
+    const deadline = Date.now() + 30_000;
+    while (revisions.length < 16 * 60 && Date.now() < deadline) {
+      const page = await store.readAll({ after: cursor, limit: 1000 });
+      revisions.push(...page.filter((e) => e.streamName === stream).map((e) => e.revision));
+      if (page.length > 0) cursor = page[page.length - 1].position;
+    }
+    const outOfOrder = revisions.filter((revision, i) => revision !== BigInt(i)).length;
+    expect({ read: revisions.length, outOfOrder }).toEqual({ read: 16 * 60, outOfOrder: 0 });
   });
 });

@@ -1,17 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import { Client, Pool, PoolConfig } from 'pg';
-import { Envelope, toEnvelopes } from './envelope.js';
+import { Client, Pool, type PoolConfig } from 'pg';
+import { type Envelope, toEnvelopes } from './envelope.js';
 import {
-  AppendResult,
-  Event,
-  EventStore,
-  ExpectedRevision,
-  MessageContext,
+  type AppendResult,
+  type Event,
+  type EventStore,
+  type ExpectedRevision,
+  type MessageContext,
   parsePosition,
-  Position,
-  Recorded,
-  StreamRead,
+  type Position,
+  type Recorded,
+  type StreamRead,
   toPosition,
   WrongExpectedRevisionError,
 } from './event-store.port.js';
@@ -25,8 +25,10 @@ import {
  * sorts before them, so a reader never moves past a row that commits later. The position is the
  * pair (transaction_id, global_position), the sort key itself, served by one index.
  *
- * An append is one call of `eventstore.append_to_stream`: one round trip, one transaction, whose
- * first write locks the stream row (so a stream's revisions follow its transactions' order).
+ * An append is one call of `eventstore.append_to_stream`: one round trip, one transaction. Writers
+ * of a stream queue on an advisory lock before their transaction takes its id, so a stream's
+ * revisions follow its transactions' order (the test "keeps each stream in revision order" shows
+ * what a row lock alone gets wrong).
  */
 const SCHEMA_SQL = `
 CREATE SCHEMA IF NOT EXISTS eventstore;
@@ -63,11 +65,15 @@ DECLARE
   v_hashes text[] := '{}';
   v_count int := jsonb_array_length(p_events);
 BEGIN
-  SELECT s.revision, s.last_hash INTO v_revision, v_hash FROM eventstore.streams s WHERE s.stream_name = p_stream FOR UPDATE;
+  -- Writers of one stream queue here, before their transaction has an id: an advisory lock needs
+  -- none. The id comes with the first write below, so a stream's later revisions always get later
+  -- transaction ids, and the global order (transaction_id, global_position) keeps each stream's order.
+  -- (A row lock would not: FOR UPDATE takes the id before it waits, so waiters' ids race.)
+  PERFORM pg_advisory_xact_lock(hashtextextended(p_stream, 0));
+  SELECT s.revision, s.last_hash INTO v_revision, v_hash FROM eventstore.streams s WHERE s.stream_name = p_stream;
   IF NOT FOUND THEN
-    -- A concurrent creator makes this wait, then do nothing; the second SELECT then locks its row.
-    INSERT INTO eventstore.streams AS s (stream_name, revision, last_hash) VALUES (p_stream, -1, '') ON CONFLICT DO NOTHING;
-    SELECT s.revision, s.last_hash INTO v_revision, v_hash FROM eventstore.streams s WHERE s.stream_name = p_stream FOR UPDATE;
+    v_revision := -1;
+    v_hash := '';
   END IF;
 
   v_expected_holds := CASE p_expected
@@ -84,7 +90,8 @@ BEGIN
     v_hashes := v_hashes || v_hash;
   END LOOP;
 
-  UPDATE eventstore.streams s SET revision = v_revision + v_count, last_hash = v_hash WHERE s.stream_name = p_stream;
+  INSERT INTO eventstore.streams AS s (stream_name, revision, last_hash) VALUES (p_stream, v_revision + v_count, v_hash)
+    ON CONFLICT (stream_name) DO UPDATE SET revision = excluded.revision, last_hash = excluded.last_hash;
 
   RETURN QUERY
   WITH inserted AS (
