@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Event, EventMetadata, MessageContext } from './event-store.port.js';
+import { type Event, type EventMetadata, type MessageContext } from './event-store.port.js';
 import { contentDigest } from './log-hash.js';
 
 /** An event as both adapters store it, before its chain link (`hash`) is known. */

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase } from '../../../test/support/database.js';
 import { EsdbEventStore } from './esdb.event-store.js';
-import { Event, EventStore, MessageContext, Position, Recorded, WrongExpectedRevisionError } from './event-store.port.js';
+import { type Event, type EventStore, type MessageContext, type Position, type Recorded, WrongExpectedRevisionError } from './event-store.port.js';
 import { verifyChain } from './log-hash.js';
 import { PostgresEventStore } from './postgres.event-store.js';
 
 /**
  * One contract, two adapters. The PostgreSQL leg always runs; the EventStoreDB leg runs when
- * EVENTSTORE_URL points at a server (test/global-setup.ts sets it from a container when a Docker
- * engine exists) and otherwise says why it was skipped.
+ * TEST_EVENTSTORE_URL (or EVENTSTORE_URL) points at a server, or test/global-setup.ts started one in
+ * a container because a Docker engine exists; otherwise it says why it was skipped.
  */
 type Leg = { name: string; skipReason?: string; open: () => Promise<{ store: EventStore; cleanup: () => Promise<void> }> };
 
@@ -22,12 +22,12 @@ const postgresLeg: Leg = {
   },
 };
 
-const esdbUrl = process.env.EVENTSTORE_URL;
+const esdbUrl = process.env.TEST_EVENTSTORE_URL;
 const esdbLeg: Leg = {
   name: 'EventStoreDB',
   skipReason: esdbUrl
     ? undefined
-    : (process.env.EVENTSTORE_SKIP_REASON ?? 'EVENTSTORE_URL is not set and no Docker engine was found'),
+    : (process.env.EVENTSTORE_SKIP_REASON ?? 'TEST_EVENTSTORE_URL is not set and no Docker engine was found'),
   open: async () => {
     const store = new EsdbEventStore(esdbUrl!);
     return { store, cleanup: () => store.close() };

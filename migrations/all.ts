@@ -1,0 +1,4 @@
+import { ReadModelSchemas1764036000000 } from './1764036000000-ReadModelSchemas.js';
+
+/** Every migration, oldest first. TypeORM runs the ones it has not run yet when the service starts. */
+export const migrations = [ReadModelSchemas1764036000000];

@@ -1,0 +1,91 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+/**
+ * The service's whole configuration, read from the environment and checked at start: a wrong
+ * value stops the service with a message that names the variable (README "Configuration").
+ */
+const DEVELOPMENT_JWT_SECRET = 'eventix-development-jwt-secret-not-for-production';
+const DEVELOPMENT_WEBHOOK_SECRET = 'eventix-development-webhook-secret-not-for-production';
+
+const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+export class Environment {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @IsInt() @Min(0) @Max(65535)
+  PORT: number = 3000;
+
+  @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
+  DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/eventix';
+
+  @IsOptional() @Matches(/^esdb(\+discover)?:\/\/\S+$/, { message: 'EVENTSTORE_URL must be an esdb:// connection string' })
+  EVENTSTORE_URL: string | undefined = undefined;
+
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((b) => b.trim()).filter(Boolean) : value))
+  @Matches(BROKER, { each: true, message: 'KAFKA_BROKERS must be comma-separated host:port pairs' })
+  KAFKA_BROKERS: string[] | undefined = undefined;
+
+  @IsString() @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' })
+  AUTH_JWT_SECRET: string = DEVELOPMENT_JWT_SECRET;
+
+  @IsOptional() @IsUrl({ protocols: ['https', 'http'], require_tld: false })
+  AUTH_JWKS_URI: string | undefined = undefined;
+
+  @IsOptional() @IsString()
+  AUTH_ISSUER: string | undefined = undefined;
+
+  @IsOptional() @IsString()
+  AUTH_AUDIENCE: string | undefined = undefined;
+
+  @IsInt() @Min(10) @Max(86_400)
+  BOOKING_HOLD_SECONDS: number = 600;
+
+  @IsInt() @Min(1) @Max(100)
+  MAX_SEATS_PER_BOOKING: number = 10;
+
+  @IsIn(['test'])
+  PAYMENT_PROVIDER: string = 'test';
+
+  @IsString() @MinLength(32, { message: 'PAYMENT_WEBHOOK_SECRET must be at least 32 characters' })
+  PAYMENT_WEBHOOK_SECRET: string = DEVELOPMENT_WEBHOOK_SECRET;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+}
+
+/** Rules that span variables: what production must not run without. */
+const productionProblems = (env: Environment): string[] => {
+  if (env.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  for (const name of ['AUTH_JWKS_URI', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const) {
+    if (!env[name]) problems.push(`${name} is required in production (RS256 tokens through JWKS)`);
+  }
+  if (env.PAYMENT_WEBHOOK_SECRET === DEVELOPMENT_WEBHOOK_SECRET) {
+    problems.push('PAYMENT_WEBHOOK_SECRET must be set in production (the development secret is public)');
+  }
+  if (env.PAYMENT_PROVIDER === 'test') problems.push('PAYMENT_PROVIDER=test is not allowed in production');
+  return problems;
+};
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** For ConfigModule.forRoot({ validate }) and the CLI: unknown variables are ignored, empty ones unset. */
+export const validateEnvironment = (raw: Record<string, unknown>): Environment => {
+  const known = new Set(Object.keys(new Environment()));
+  const given = Object.fromEntries(Object.entries(raw).filter(([name, value]) => known.has(name) && value !== ''));
+  const env = plainToInstance(Environment, given, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false });
+  const problems = errors.flatMap((error) => Object.values(error.constraints ?? {}).map((message) => `${error.property}: ${message} (got ${JSON.stringify(raw[error.property])})`));
+  problems.push(...productionProblems(env));
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return env;
+};

@@ -1,0 +1,25 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { EVENT_STORE, type EventStore } from './write/event-store/event-store.port.js';
+
+@ApiTags('operations')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly database: TypeOrmHealthIndicator,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  /** 200 when the event store and the read-model database answer; 503 (with which one) otherwise. */
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([
+      () => this.indicators.check('eventStore').attempt(() => this.store.ping()).withTimeout(2_000),
+      () => this.database.pingCheck('database').withTimeout(2_000),
+    ]);
+  }
+}

@@ -1,0 +1,74 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { DomainError } from './write/domain-error.js';
+import { WrongExpectedRevisionError } from './write/event-store/event-store.port.js';
+
+/** RFC 9457 problem details: the one shape of every error this service answers. */
+export type Problem = { type: string; title: string; status: number; detail?: string; [extra: string]: unknown };
+
+const DOMAIN_STATUS: Record<DomainError['kind'], number> = {
+  invalid: HttpStatus.BAD_REQUEST,
+  'not-found': HttpStatus.NOT_FOUND,
+  conflict: HttpStatus.CONFLICT,
+  'not-bookable': HttpStatus.UNPROCESSABLE_ENTITY,
+};
+
+const problemType = (slug: string) => `https://eventix.dev/problems/${slug}`;
+
+const titleOf = (status: number) =>
+  (HttpStatus[status] ?? 'Error')
+    .toLowerCase()
+    .split('_')
+    .map((word, i) => (i === 0 ? word[0].toUpperCase() + word.slice(1) : word))
+    .join(' ');
+
+const fromHttpException = (error: HttpException): Problem => {
+  const status = error.getStatus();
+  const body = error.getResponse();
+  const message = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+  // ValidationPipe gives a list of messages: keep them all, they name the fields.
+  const detail = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : error.message;
+  const extra = typeof body === 'object' && body !== null && 'problem' in body ? (body as { problem: object }).problem : {};
+  return { type: problemType(titleOf(status).toLowerCase().replace(/ /g, '-')), title: titleOf(status), status, detail, ...extra };
+};
+
+/** Body-parser errors (Nest wraps them in an HttpException) say what was wrong in their own words. */
+const BODY_PARSER_DETAIL: Record<string, string> = {
+  'entity.parse.failed': 'The body is not valid JSON',
+  'entity.too.large': 'The body is larger than this service accepts',
+  'encoding.unsupported': 'The body has an encoding this service does not read',
+  'charset.unsupported': 'The body has a charset this service does not read',
+};
+
+export const toProblem = (error: unknown): Problem => {
+  if (error instanceof DomainError) {
+    const status = DOMAIN_STATUS[error.kind];
+    return { type: problemType(error.kind), title: titleOf(status), status, detail: error.message, ...error.extra };
+  }
+  if (error instanceof WrongExpectedRevisionError) {
+    return { type: problemType('concurrent-modification'), title: 'Conflict', status: 409, detail: 'Someone changed this at the same moment; retry' };
+  }
+  if (error instanceof HttpException) {
+    const problem = fromHttpException(error);
+    const parserError = (error.cause as { type?: string } | undefined)?.type;
+    return parserError && BODY_PARSER_DETAIL[parserError] ? { ...problem, detail: BODY_PARSER_DETAIL[parserError] } : problem;
+  }
+  return {
+    type: problemType('internal'),
+    title: 'Internal Server Error',
+    status: 500,
+    detail: 'Something went wrong on our side; it has been logged',
+  };
+};
+
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(error: unknown, host: ArgumentsHost) {
+    const problem = toProblem(error);
+    // Internals go to the log, never to the client.
+    if (problem.status >= 500) this.logger.error(error instanceof Error ? error : String(error));
+    host.switchToHttp().getResponse<Response>().status(problem.status).type('application/problem+json').json(problem);
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * The one error a decider throws. Its kind decides the HTTP status (problem-details.filter.ts);
+ * `extra` becomes fields of the problem, e.g. `conflictingSeatIds`.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly kind: 'invalid' | 'not-found' | 'conflict' | 'not-bookable',
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}

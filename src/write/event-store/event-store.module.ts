@@ -1,0 +1,42 @@
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Environment } from '../../config.js';
+import { ensureDatabase } from '../../database.js';
+import { EsdbEventStore } from './esdb.event-store.js';
+import { EVENT_STORE, type EventStore } from './event-store.port.js';
+import { PostgresEventStore } from './postgres.event-store.js';
+
+/** EventStoreDB when EVENTSTORE_URL is set, else the PostgreSQL store in the service's database. */
+export const openEventStore = async (env: Pick<Environment, 'EVENTSTORE_URL' | 'DATABASE_URL'>): Promise<EventStore> => {
+  const logger = new Logger('EventStore');
+  if (env.EVENTSTORE_URL) {
+    logger.log('Event store: EventStoreDB');
+    return new EsdbEventStore(env.EVENTSTORE_URL);
+  }
+  await ensureDatabase(env.DATABASE_URL);
+  const store = new PostgresEventStore({ connectionString: env.DATABASE_URL, max: 16, application_name: 'eventix-eventstore' });
+  await store.migrate();
+  logger.log('Event store: PostgreSQL (schema eventstore)');
+  return store;
+};
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: EVENT_STORE,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) =>
+        openEventStore({ EVENTSTORE_URL: config.get('EVENTSTORE_URL'), DATABASE_URL: config.get('DATABASE_URL') }),
+    },
+  ],
+  exports: [EVENT_STORE],
+})
+export class EventStoreModule implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  // After HTTP has stopped taking requests: in-flight appends finish, then the pool closes.
+  async onApplicationShutdown() {
+    await this.store.close();
+  }
+}

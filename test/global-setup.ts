@@ -1,0 +1,31 @@
+import { getContainerRuntimeClient, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+
+/**
+ * Starts what the whole suite shares. The EventStoreDB leg of the event-store contract runs
+ * against TEST_EVENTSTORE_URL (or EVENTSTORE_URL); without one, against a testcontainers
+ * EventStoreDB when a Docker engine exists; otherwise it is skipped and says why.
+ */
+let eventStoreContainer: StartedTestContainer | undefined;
+
+export default async function globalSetup(): Promise<void> {
+  if (!process.env.TEST_EVENTSTORE_URL && process.env.EVENTSTORE_URL) process.env.TEST_EVENTSTORE_URL = process.env.EVENTSTORE_URL;
+  if (process.env.TEST_EVENTSTORE_URL) return;
+  try {
+    await getContainerRuntimeClient();
+  } catch (error) {
+    process.env.EVENTSTORE_SKIP_REASON = `no EventStoreDB reachable: TEST_EVENTSTORE_URL and EVENTSTORE_URL are unset, and testcontainers found no Docker engine (${(error as Error).message})`;
+    return;
+  }
+  eventStoreContainer = await new GenericContainer('eventstore/eventstore:24.10')
+    .withEnvironment({
+      EVENTSTORE_INSECURE: 'true',
+      EVENTSTORE_CLUSTER_SIZE: '1',
+      EVENTSTORE_MEM_DB: 'true',
+      EVENTSTORE_RUN_PROJECTIONS: 'None',
+    })
+    .withExposedPorts(2113)
+    .withWaitStrategy(Wait.forHttp('/health/live', 2113).forStatusCode(204))
+    .start();
+  process.env.TEST_EVENTSTORE_URL = `esdb://${eventStoreContainer.getHost()}:${eventStoreContainer.getMappedPort(2113)}?tls=false`;
+  (globalThis as { __eventStoreContainer?: StartedTestContainer }).__eventStoreContainer = eventStoreContainer;
+}

@@ -1,0 +1,21 @@
+import { Test } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule, configureApp } from '../../src/app.module.js';
+
+/**
+ * The real application, in process, on the given environment (a test database of its own, say).
+ * Environment variables are what the service reads, so they are set for the duration of the boot.
+ */
+export const startApp = async (env: Record<string, string>): Promise<NestExpressApplication> => {
+  const saved = { ...process.env };
+  // The PostgreSQL event store unless a test asks for another: EVENTSTORE_URL may be set for the contract suite.
+  Object.assign(process.env, { LOG_LEVEL: 'warn', EVENTSTORE_URL: '', ...env });
+  try {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register()] }).compile();
+    const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['error', 'warn'] }));
+    await app.init();
+    return app;
+  } finally {
+    process.env = saved;
+  }
+};
