@@ -1,4 +1,4 @@
-import { type DynamicModule, type INestApplication, Module, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -65,5 +65,3 @@ export const configureApp = (app: NestExpressApplication): NestExpressApplicatio
   return app;
 };
 
-export const applicationPort = (app: INestApplication): number =>
-  app.get(ConfigService<Environment, true>).get('PORT', { infer: true });

@@ -15,7 +15,7 @@ export class Environment {
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
 
-  @IsInt() @Min(0) @Max(65535)
+  @Min(0) @Max(65535) @IsInt()
   PORT: number = 3000;
 
   @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
@@ -41,10 +41,10 @@ export class Environment {
   @IsOptional() @IsString()
   AUTH_AUDIENCE: string | undefined = undefined;
 
-  @IsInt() @Min(10) @Max(86_400)
+  @Min(10) @Max(86_400) @IsInt()
   BOOKING_HOLD_SECONDS: number = 600;
 
-  @IsInt() @Min(1) @Max(100)
+  @Min(1) @Max(100) @IsInt()
   MAX_SEATS_PER_BOOKING: number = 10;
 
   @IsIn(['test'])
@@ -83,7 +83,7 @@ export const validateEnvironment = (raw: Record<string, unknown>): Environment =
   const known = new Set(Object.keys(new Environment()));
   const given = Object.fromEntries(Object.entries(raw).filter(([name, value]) => known.has(name) && value !== ''));
   const env = plainToInstance(Environment, given, { enableImplicitConversion: true, exposeDefaultValues: true });
-  const errors = validateSync(env, { skipMissingProperties: false });
+  const errors = validateSync(env, { stopAtFirstError: true });
   const problems = errors.flatMap((error) => Object.values(error.constraints ?? {}).map((message) => `${error.property}: ${message} (got ${JSON.stringify(raw[error.property])})`));
   problems.push(...productionProblems(env));
   if (problems.length > 0) throw new ConfigurationError(problems);

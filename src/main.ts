@@ -2,24 +2,25 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { pinoHttp } from 'pino-http';
-import { AppModule, applicationPort, configureApp } from './app.module.js';
+import { AppModule, configureApp } from './app.module.js';
+import { ConfigurationError, validateEnvironment } from './config.js';
 import { createPino, PinoLoggerService } from './logger.js';
 
 const bootstrap = async () => {
-  const pino = createPino(process.env.LOG_LEVEL || 'info');
+  // Checked here first so that a bad variable stops the service with its name, before anything starts.
+  const env = validateEnvironment(process.env);
+  const pino = createPino(env.LOG_LEVEL);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(), {
     logger: new PinoLoggerService(pino),
     bodyParser: false,
   });
   app.use(pinoHttp({ logger: pino, autoLogging: { ignore: (req) => req.url === '/health' } }));
   configureApp(app);
-  const port = applicationPort(app);
-  await app.listen(port);
-  pino.info({ port }, `Eventix listening on http://localhost:${port} (OpenAPI at /docs)`);
+  await app.listen(env.PORT);
+  pino.info({ port: env.PORT }, `Eventix listening on http://localhost:${env.PORT} (OpenAPI at /docs)`);
 };
 
 bootstrap().catch((error: Error) => {
-  // A configuration error names the variable; anything else gets its stack.
-  process.stderr.write(`${error.name === 'ConfigurationError' ? error.message : (error.stack ?? String(error))}\n`);
+  process.stderr.write(`${error instanceof ConfigurationError ? error.message : (error.stack ?? String(error))}\n`);
   process.exit(1);
 });
