@@ -128,7 +128,7 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
-  async ping(): Promise<void> {
+  async ping(): Promise<Record<string, unknown>> {
     // Reads ignore the client's `deadline` option (it sends them with an infinite deadline), so time out here.
     const read = this.client.readStream(PING_STREAM, { maxCount: 1 });
     let timer: NodeJS.Timeout | undefined;
@@ -140,6 +140,7 @@ export class EsdbEventStore implements EventStore {
     });
     try {
       await Promise.race([drain(read), timeout]); // a missing stream is an answer too
+      return {};
     } finally {
       clearTimeout(timer);
     }

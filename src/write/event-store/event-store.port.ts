@@ -66,8 +66,8 @@ export interface EventStore {
   readAll(options: { after?: Position; limit: number }): Promise<Recorded[]>;
   /** readAll, then live: every event after `after`, once, in order, until `signal` aborts. */
   subscribeToAll(options: { after?: Position; signal: AbortSignal }): AsyncIterable<Recorded>;
-  /** Checks that the store answers (for /health). */
-  ping(): Promise<void>;
+  /** Checks that the store answers (for /health); resolves with details worth showing there. */
+  ping(): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 

@@ -249,8 +249,13 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  async ping(): Promise<void> {
-    await this.pool.query('SELECT 1 FROM eventstore.streams LIMIT 1');
+  /** Also says how old the oldest writing transaction on the server is: it holds every reader back. */
+  async ping(): Promise<Record<string, unknown>> {
+    const { rows } = await this.pool.query<{ seconds: number }>(
+      `SELECT coalesce(extract(epoch FROM max(now() - xact_start)), 0)::float8 AS seconds
+         FROM pg_stat_activity WHERE backend_xid IS NOT NULL`,
+    );
+    return { oldestWritingTransactionSeconds: Math.round(rows[0].seconds * 10) / 10 };
   }
 
   async close(): Promise<void> {
