@@ -27,6 +27,16 @@ export const createTestDatabase = async (label: string): Promise<{ name: string;
   return {
     name,
     url: withDatabase(name),
-    drop: () => admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      admin(async (client) => {
+        // pg's pool.end() resolves before its sockets have closed: give them a moment, so that FORCE
+        // only ends connections something really left open (and their errors do not surface as noise).
+        for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
+          const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+          if (rows[0].n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      }),
   };
 };
