@@ -6,7 +6,7 @@ import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength,
  * The service's whole configuration, read from the environment and checked at start: a wrong
  * value stops the service with a message that names the variable (README "Configuration").
  */
-const DEVELOPMENT_JWT_SECRET = 'eventix-development-jwt-secret-not-for-production';
+export const DEVELOPMENT_JWT_SECRET = 'eventix-development-jwt-secret-not-for-production';
 const DEVELOPMENT_WEBHOOK_SECRET = 'eventix-development-webhook-secret-not-for-production';
 
 const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
