@@ -1,25 +1,25 @@
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ConfigModule } from '@nestjs/config';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { migrations } from '../migrations/all.js';
-import { type Environment, validateEnvironment } from './config.js';
+import { Environment, validateEnvironment } from './config.js';
+import { AuthModule } from './auth.js';
 import { ensureDatabase } from './database.js';
 import { HealthController } from './health.controller.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { EventStoreModule } from './write/event-store/event-store.module.js';
 
 const readModelDatabase = TypeOrmModule.forRootAsync({
-  inject: [ConfigService],
-  useFactory: async (config: ConfigService<Environment, true>) => {
-    const url = config.get('DATABASE_URL', { infer: true });
-    await ensureDatabase(url);
+  inject: [Environment],
+  useFactory: async (env: Environment) => {
+    await ensureDatabase(env.DATABASE_URL);
     return {
       type: 'postgres' as const,
-      url,
+      url: env.DATABASE_URL,
       applicationName: 'eventix-read-models',
       migrations,
       migrationsRun: true,
@@ -30,17 +30,35 @@ const readModelDatabase = TypeOrmModule.forRootAsync({
 });
 
 @Module({})
+export class EnvironmentModule {
+  /**
+   * Reads and checks the environment when called, not when this file is imported. Code injects the
+   * checked `Environment` itself (typed, and an empty variable really is unset there).
+   */
+  static register(): DynamicModule {
+    const env = validateEnvironment(process.env);
+    return {
+      module: EnvironmentModule,
+      global: true,
+      imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: () => env })],
+      providers: [{ provide: Environment, useValue: env }],
+      exports: [Environment],
+    };
+  }
+}
+
+@Module({})
 export class AppModule {
-  /** Reads and checks the environment when called, not when this file is imported. */
   static register(): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnvironment }),
+        EnvironmentModule.register(),
         CqrsModule.forRoot(),
         readModelDatabase,
         TerminusModule.forRoot({ errorLogStyle: 'pretty' }),
         EventStoreModule,
+        AuthModule,
       ],
       controllers: [HealthController],
     };

@@ -11,6 +11,7 @@ const DOMAIN_STATUS: Record<DomainError['kind'], number> = {
   'not-found': HttpStatus.NOT_FOUND,
   conflict: HttpStatus.CONFLICT,
   'not-bookable': HttpStatus.UNPROCESSABLE_ENTITY,
+  unprocessable: HttpStatus.UNPROCESSABLE_ENTITY,
 };
 
 const problemType = (slug: string) => `https://eventix.dev/problems/${slug}`;

@@ -4,7 +4,7 @@
  */
 export class DomainError extends Error {
   constructor(
-    readonly kind: 'invalid' | 'not-found' | 'conflict' | 'not-bookable',
+    readonly kind: 'invalid' | 'not-found' | 'conflict' | 'not-bookable' | 'unprocessable',
     message: string,
     readonly extra: Record<string, unknown> = {},
   ) {

@@ -1,6 +1,5 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { Environment } from '../../config.js';
+import { Environment } from '../../config.js';
 import { ensureDatabase } from '../../database.js';
 import { EsdbEventStore } from './esdb.event-store.js';
 import { EVENT_STORE, type EventStore } from './event-store.port.js';
@@ -25,9 +24,8 @@ export const openEventStore = async (env: Pick<Environment, 'EVENTSTORE_URL' | '
   providers: [
     {
       provide: EVENT_STORE,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) =>
-        openEventStore({ EVENTSTORE_URL: config.get('EVENTSTORE_URL'), DATABASE_URL: config.get('DATABASE_URL') }),
+      inject: [Environment],
+      useFactory: (env: Environment) => openEventStore(env),
     },
   ],
   exports: [EVENT_STORE],

@@ -1,0 +1,133 @@
+import {
+  applyDecorators,
+  type CanActivate,
+  createParamDecorator,
+  type ExecutionContext,
+  ForbiddenException,
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  ServiceUnavailableException,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiBearerAuth } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { Environment } from './config.js';
+
+/**
+ * Bearer JWTs (SPEC §4 "Auth"): RS256 through JWKS when AUTH_JWKS_URI is set (production),
+ * else HS256 with AUTH_JWT_SECRET. The user id is the token's `sub`; Auth0 RBAC puts the
+ * granted permissions in the `permissions` claim.
+ */
+export type AuthenticatedUser = { userId: string; permissions: string[] };
+
+/** Resolves to the token's user, or throws UnauthorizedException (bad token) / ServiceUnavailableException (keys unreachable). */
+export type TokenVerifier = (token: string) => Promise<AuthenticatedUser>;
+export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
+
+type AuthSettings = Pick<Environment, 'AUTH_JWT_SECRET' | 'AUTH_JWKS_URI' | 'AUTH_ISSUER' | 'AUTH_AUDIENCE'>;
+
+// Failures of fetching the key set, not of the token: answering 401 would make clients drop good tokens.
+const KEY_SOURCE_FAILURES = new Set(['ERR_JOSE_GENERIC', 'ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID']);
+
+export const createTokenVerifier = (settings: AuthSettings): TokenVerifier => {
+  const logger = new Logger('Auth');
+  const key = settings.AUTH_JWKS_URI
+    ? createRemoteJWKSet(new URL(settings.AUTH_JWKS_URI))
+    : new TextEncoder().encode(settings.AUTH_JWT_SECRET);
+  const options: JWTVerifyOptions = {
+    // Pinned, so `alg: none` and HS256 signed with the public RSA key (algorithm confusion) are refused.
+    algorithms: settings.AUTH_JWKS_URI ? ['RS256'] : ['HS256'],
+    issuer: settings.AUTH_ISSUER,
+    audience: settings.AUTH_AUDIENCE,
+    requiredClaims: ['sub', 'exp'],
+    clockTolerance: 5,
+  };
+  logger.log(settings.AUTH_JWKS_URI ? `Tokens: RS256 with keys from ${settings.AUTH_JWKS_URI}` : 'Tokens: HS256 with AUTH_JWT_SECRET');
+
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, key, options));
+    } catch (error) {
+      if (!(error instanceof errors.JOSEError) || KEY_SOURCE_FAILURES.has(error.code)) {
+        // The problem filter logs 5xx with their cause; the client gets no internals.
+        throw new ServiceUnavailableException('Tokens cannot be checked right now; retry shortly', { cause: error });
+      }
+      // Why a token failed helps whoever configures the issuer; the client only learns that it did.
+      logger.debug(`Token refused: ${error.code} ${error.message}`);
+      throw new UnauthorizedException(error instanceof errors.JWTExpired ? 'The token has expired' : 'The token is not valid');
+    }
+    const { sub, permissions = [] } = payload;
+    const wellFormed = typeof sub === 'string' && sub !== '' && Array.isArray(permissions) && permissions.every((p) => typeof p === 'string');
+    if (!wellFormed) throw new UnauthorizedException('The token is not valid');
+    return { userId: sub, permissions };
+  };
+};
+
+type AuthenticatedRequest = Request & { user?: AuthenticatedUser };
+
+const RequiredPermissions = Reflector.createDecorator<string[]>();
+
+const bearerToken = (header: string | undefined): string => {
+  const match = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(header ?? '');
+  if (!match) throw new UnauthorizedException('A bearer token is required');
+  return match[1];
+};
+
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    @Inject(TOKEN_VERIFIER) private readonly verify: TokenVerifier,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<AuthenticatedRequest>();
+    let user: AuthenticatedUser;
+    try {
+      user = await this.verify(bearerToken(request.headers.authorization));
+    } catch (error) {
+      // RFC 6750: a 401 names the scheme the client should use.
+      if (error instanceof UnauthorizedException) http.getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer');
+      throw error;
+    }
+    // A class-level @Authenticated(...) and a method-level one both apply.
+    const required = this.reflector.getAllAndMerge(RequiredPermissions, [context.getHandler(), context.getClass()]);
+    const missing = required.find((permission) => !user.permissions.includes(permission));
+    if (missing) throw new ForbiddenException(`This needs the permission ${missing}`);
+    request.user = user;
+    return true;
+  }
+}
+
+/** The route needs a valid bearer token carrying every permission named here. */
+export const Authenticated = (...permissions: string[]) =>
+  applyDecorators(RequiredPermissions(permissions), UseGuards(AuthGuard), ApiBearerAuth());
+
+export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext): AuthenticatedUser => {
+  const { user } = context.switchToHttp().getRequest<AuthenticatedRequest>();
+  // Without the guard there is no user: a programming error, so a 500 rather than a silent undefined.
+  if (!user) throw new Error('CurrentUser() is used on a route without @Authenticated()');
+  return user;
+});
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: TOKEN_VERIFIER,
+      inject: [Environment],
+      useFactory: (env: Environment) => createTokenVerifier(env),
+    },
+    AuthGuard,
+  ],
+  exports: [TOKEN_VERIFIER, AuthGuard],
+})
+export class AuthModule {}

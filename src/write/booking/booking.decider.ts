@@ -1,0 +1,109 @@
+import { DomainError } from '../domain-error.js';
+import type { Decider } from '../event-store/handle-command.js';
+
+export type BookingItem = { seatId: string; priceMinor: number };
+export type CancellationReason = 'owner' | 'hold-expired' | 'event-cancelled';
+
+export type BookingPlaced = {
+  type: 'BookingPlaced';
+  data: {
+    bookingId: string;
+    eventId: string;
+    userId: string;
+    items: BookingItem[];
+    totalMinor: number;
+    currency: string;
+    expiresAt: string;
+    /** Fingerprint of the request: a retry with the same Idempotency-Key must send the same body. */
+    requestHash: string;
+  };
+};
+export type BookingConfirmed = { type: 'BookingConfirmed'; data: { bookingId: string; paymentId: string; ticketReference: string } };
+export type BookingCancelled = { type: 'BookingCancelled'; data: { bookingId: string; reason: CancellationReason } };
+export type BookingEvent = BookingPlaced | BookingConfirmed | BookingCancelled;
+
+// Anything random or time-based arrives inside the command, so decide stays a pure function.
+export type PlaceBooking = { type: 'PlaceBooking'; data: BookingPlaced['data'] };
+export type ConfirmBooking = { type: 'ConfirmBooking'; data: { bookingId: string; paymentId: string; ticketReference: string; now: string } };
+export type CancelBooking = { type: 'CancelBooking'; data: { bookingId: string; userId: string } };
+export type ExpireBooking = { type: 'ExpireBooking'; data: { bookingId: string; now: string } };
+export type CancelForEvent = { type: 'CancelForEvent'; data: { bookingId: string } };
+export type BookingCommand = PlaceBooking | ConfirmBooking | CancelBooking | ExpireBooking | CancelForEvent;
+
+export type BookingStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
+export type Booking =
+  | { status: 'None' }
+  | {
+      status: BookingStatus;
+      placed: BookingPlaced['data'];
+      ticketReference: string | null;
+      paymentId: string | null;
+      cancellation: CancellationReason | null;
+    };
+
+export const bookingStream = (bookingId: string) => `booking-${bookingId}`;
+
+const place = ({ data }: PlaceBooking, state: Booking): BookingEvent[] => {
+  if (state.status === 'None') return [{ type: 'BookingPlaced', data }];
+  // The same Idempotency-Key again: the same body changes nothing, another body is refused.
+  if (state.placed.userId === data.userId && state.placed.requestHash === data.requestHash) return [];
+  throw new DomainError('unprocessable', 'This Idempotency-Key was used for another request');
+};
+
+const confirm = ({ data }: ConfirmBooking, state: Booking): BookingEvent[] => {
+  if (state.status === 'None') throw new DomainError('not-found', 'No such booking');
+  if (state.status === 'CONFIRMED' && state.paymentId === data.paymentId) return [];
+  // A payment that arrives too late never takes the seats back: the caller refunds it.
+  if (state.status !== 'PENDING') throw new DomainError('conflict', `The booking is ${state.status}; it cannot be confirmed`);
+  if (Date.parse(data.now) >= Date.parse(state.placed.expiresAt)) {
+    throw new DomainError('conflict', 'The booking hold has expired; it cannot be confirmed');
+  }
+  return [{ type: 'BookingConfirmed', data: { bookingId: data.bookingId, paymentId: data.paymentId, ticketReference: data.ticketReference } }];
+};
+
+const cancel = ({ data }: CancelBooking, state: Booking): BookingEvent[] => {
+  // Someone else's booking is a 404, not a 403: we do not confirm that it exists.
+  if (state.status === 'None' || state.placed.userId !== data.userId) throw new DomainError('not-found', 'No such booking');
+  if (state.status === 'CANCELLED') return [];
+  return [{ type: 'BookingCancelled', data: { bookingId: data.bookingId, reason: 'owner' } }];
+};
+
+const expire = ({ data }: ExpireBooking, state: Booking): BookingEvent[] => {
+  if (state.status !== 'PENDING' || Date.parse(data.now) < Date.parse(state.placed.expiresAt)) return [];
+  return [{ type: 'BookingCancelled', data: { bookingId: data.bookingId, reason: 'hold-expired' } }];
+};
+
+const cancelForEvent = ({ data }: CancelForEvent, state: Booking): BookingEvent[] => {
+  if (state.status !== 'PENDING' && state.status !== 'CONFIRMED') return [];
+  return [{ type: 'BookingCancelled', data: { bookingId: data.bookingId, reason: 'event-cancelled' } }];
+};
+
+export const bookingDecider: Decider<Booking, BookingCommand, BookingEvent> = {
+  initialState: () => ({ status: 'None' }),
+  evolve: (state, event) => {
+    if (event.type === 'BookingPlaced') {
+      return { status: 'PENDING', placed: event.data, ticketReference: null, paymentId: null, cancellation: null };
+    }
+    if (state.status === 'None') return state;
+    switch (event.type) {
+      case 'BookingConfirmed':
+        return { ...state, status: 'CONFIRMED', ticketReference: event.data.ticketReference, paymentId: event.data.paymentId };
+      case 'BookingCancelled':
+        return { ...state, status: 'CANCELLED', cancellation: event.data.reason };
+    }
+  },
+  decide: (command, state) => {
+    switch (command.type) {
+      case 'PlaceBooking':
+        return place(command, state);
+      case 'ConfirmBooking':
+        return confirm(command, state);
+      case 'CancelBooking':
+        return cancel(command, state);
+      case 'ExpireBooking':
+        return expire(command, state);
+      case 'CancelForEvent':
+        return cancelForEvent(command, state);
+    }
+  },
+};

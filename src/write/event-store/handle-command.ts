@@ -1,0 +1,63 @@
+import type { Event, EventStore, MessageContext, Position, Recorded } from './event-store.port.js';
+import { WrongExpectedRevisionError } from './event-store.port.js';
+
+/** One consistency boundary: pure functions over its own events. */
+export type Decider<State, Command, E extends Event> = {
+  initialState: () => State;
+  evolve: (state: State, event: E) => State;
+  decide: (command: Command, state: State) => E[];
+  /** Reads older stored shapes as the current ones, so evolve never sees them. */
+  upcast?: (event: Recorded) => E;
+};
+
+export type Handled<State, E extends Event> = {
+  /** The state after the command. */
+  state: State;
+  /** What this command appended ([] when it changed nothing, e.g. a retried cancel). */
+  events: E[];
+  /** Position of the stream's last event: clients pass it as X-Min-Position. */
+  position: Position | undefined;
+};
+
+const MAX_ATTEMPTS = 5;
+
+/** Folds a stream into its decider's state (upcasting what was stored in an older shape). */
+export const loadState = async <State, Command, E extends Event>(
+  store: EventStore,
+  stream: string,
+  decider: Decider<State, Command, E>,
+) => {
+  const { events, revision } = await store.readStream(stream);
+  const upcast = decider.upcast ?? ((event: Recorded) => event as unknown as E);
+  const state = events.map(upcast).reduce(decider.evolve, decider.initialState());
+  return { state, revision, position: events.at(-1)?.position };
+};
+
+/**
+ * Load, decide, append — every aggregate's command goes through this loop. Appending at the
+ * revision we read makes a concurrent writer fail the append instead of interleaving; decide is
+ * pure, so running the loop again on the new state is safe. After a few lost races the conflict
+ * goes to the caller (409).
+ */
+export const handleCommand = async <State, Command, E extends Event>(
+  store: EventStore,
+  stream: string,
+  decider: Decider<State, Command, E>,
+  command: Command,
+  context: MessageContext,
+): Promise<Handled<State, E>> => {
+  for (let attempt = 1; ; attempt++) {
+    const { state, revision, position } = await loadState(store, stream, decider);
+    const events = decider.decide(command, state);
+    if (events.length === 0) return { state, events, position };
+    try {
+      const appended = await store.appendToStream(stream, events, {
+        expectedRevision: revision === 'no_stream' ? 'no_stream' : revision,
+        context,
+      });
+      return { state: events.reduce(decider.evolve, state), events, position: appended.position };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
+};

@@ -1,0 +1,43 @@
+import { specification } from '../../../test/support/given.js';
+import { paymentDecider, type PaymentEvent, type PaymentRequested, type RecordOutcome } from './payment.decider.js';
+
+const given = specification(paymentDecider);
+const paymentId = 'p-1';
+const requestData = { paymentId, bookingId: 'b-1', userId: 'alice', amountMinor: 9000, currency: 'USD', provider: 'test', paymentMethod: 'pm_card_visa' };
+const request = (idempotencyKey: string | null) => ({ type: 'RequestPayment', data: { ...requestData, idempotencyKey } }) as const;
+const requested = (attempt: number, idempotencyKey: string | null): PaymentRequested => ({
+  type: 'PaymentRequested',
+  data: { ...requestData, attempt, idempotencyKey },
+});
+const processing = (attempt: number): PaymentEvent => ({ type: 'PaymentProcessing', data: { paymentId, attempt, externalId: `pi_${attempt}` } });
+const outcome = (attempt: number, result: 'succeeded' | 'failed'): RecordOutcome => ({
+  type: 'RecordOutcome',
+  data: { paymentId, attempt, outcome: result, externalId: `pi_${attempt}`, reason: result === 'failed' ? 'Your card was declined.' : null },
+});
+const succeeded = (attempt: number): PaymentEvent => ({ type: 'PaymentSucceeded', data: { paymentId, attempt, externalId: `pi_${attempt}` } });
+const failed = (attempt: number): PaymentEvent => ({ type: 'PaymentFailed', data: { paymentId, attempt, reason: 'Your card was declined.' } });
+
+describe('payment', () => {
+  it('starts the first attempt', () => given().when(request('k-1')).then(requested(1, 'k-1')));
+  it('changes nothing when the same Idempotency-Key comes again', () => given(requested(1, 'k-1'), processing(1)).when(request('k-1')).then());
+  it('refuses a second payment while one is in progress', () =>
+    given(requested(1, 'k-1'), processing(1)).when(request('k-2')).thenFails('conflict'));
+  it('tries again after a failure', () => given(requested(1, 'k-1'), processing(1), failed(1)).when(request('k-2')).then(requested(2, 'k-2')));
+  it('refuses to pay twice', () => given(requested(1, 'k-1'), processing(1), succeeded(1)).when(request('k-2')).thenFails('conflict'));
+
+  it('records a success', () => given(requested(1, 'k-1'), processing(1)).when(outcome(1, 'succeeded')).then(succeeded(1)));
+  it('records a failure with its reason', () => given(requested(1, 'k-1'), processing(1)).when(outcome(1, 'failed')).then(failed(1)));
+  it('ignores a duplicate outcome', () => given(requested(1, 'k-1'), processing(1), succeeded(1)).when(outcome(1, 'succeeded')).then());
+  it('ignores a late outcome of an earlier attempt', () =>
+    given(requested(1, 'k-1'), processing(1), failed(1), requested(2, 'k-2'), processing(2)).when(outcome(1, 'succeeded')).then());
+  it('ignores a contradicting outcome after the first', () =>
+    given(requested(1, 'k-1'), processing(1), failed(1)).when(outcome(1, 'succeeded')).then());
+
+  it('refunds a success once', () => {
+    const refund = { type: 'RefundPayment', data: { paymentId, reason: 'booking-not-pending' } } as const;
+    const refunded: PaymentEvent = { type: 'PaymentRefunded', data: { paymentId, bookingId: 'b-1', amountMinor: 9000, reason: 'booking-not-pending' } };
+    given(requested(1, 'k-1'), processing(1), succeeded(1)).when(refund).then(refunded);
+    given(requested(1, 'k-1'), processing(1), succeeded(1), refunded).when(refund).then();
+    given(requested(1, 'k-1'), processing(1), failed(1)).when(refund).then();
+  });
+});

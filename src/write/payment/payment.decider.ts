@@ -1,0 +1,107 @@
+import { DomainError } from '../domain-error.js';
+import type { Decider } from '../event-store/handle-command.js';
+
+/**
+ * One payment per booking, tried again after a failure while the hold lasts:
+ * PENDING → PROCESSING → SUCCESS | FAILED (→ PENDING for the next attempt). A success that came
+ * too late for its booking is refunded.
+ */
+export type PaymentRequested = {
+  type: 'PaymentRequested';
+  data: { paymentId: string; bookingId: string; userId: string; attempt: number; amountMinor: number; currency: string; provider: string; paymentMethod: string; idempotencyKey: string | null };
+};
+export type PaymentProcessing = { type: 'PaymentProcessing'; data: { paymentId: string; attempt: number; externalId: string } };
+export type PaymentSucceeded = { type: 'PaymentSucceeded'; data: { paymentId: string; attempt: number; externalId: string } };
+export type PaymentFailed = { type: 'PaymentFailed'; data: { paymentId: string; attempt: number; reason: string } };
+export type PaymentRefunded = { type: 'PaymentRefunded'; data: { paymentId: string; bookingId: string; amountMinor: number; reason: string } };
+export type PaymentEvent = PaymentRequested | PaymentProcessing | PaymentSucceeded | PaymentFailed | PaymentRefunded;
+
+export type RequestPayment = { type: 'RequestPayment'; data: Omit<PaymentRequested['data'], 'attempt'> };
+export type MarkProcessing = { type: 'MarkProcessing'; data: PaymentProcessing['data'] };
+export type RecordOutcome = {
+  type: 'RecordOutcome';
+  data: { paymentId: string; attempt: number; outcome: 'succeeded' | 'failed'; externalId: string; reason: string | null };
+};
+export type RefundPayment = { type: 'RefundPayment'; data: { paymentId: string; reason: string } };
+export type PaymentCommand = RequestPayment | MarkProcessing | RecordOutcome | RefundPayment;
+
+export type PaymentStatus = 'PENDING' | 'PROCESSING' | 'SUCCESS' | 'FAILED';
+export type Payment =
+  | { status: 'None' }
+  | {
+      status: PaymentStatus;
+      bookingId: string;
+      userId: string;
+      amountMinor: number;
+      currency: string;
+      attempt: number;
+      externalId: string | null;
+      failureReason: string | null;
+      refunded: boolean;
+      /** Idempotency-Key → the attempt it started. */
+      attempts: Map<string, number>;
+    };
+
+export const paymentStream = (paymentId: string) => `payment-${paymentId}`;
+
+const request = ({ data }: RequestPayment, state: Payment): PaymentEvent[] => {
+  if (state.status === 'None') return [{ type: 'PaymentRequested', data: { ...data, attempt: 1 } }];
+  if (data.idempotencyKey !== null && state.attempts.has(data.idempotencyKey)) return []; // a retried request
+  if (state.status === 'SUCCESS') throw new DomainError('conflict', 'This booking is paid already');
+  if (state.status !== 'FAILED') throw new DomainError('conflict', 'A payment of this booking is in progress');
+  return [{ type: 'PaymentRequested', data: { ...data, attempt: state.attempt + 1 } }];
+};
+
+const markProcessing = ({ data }: MarkProcessing, state: Payment): PaymentEvent[] => {
+  if (state.status !== 'PENDING' || state.attempt !== data.attempt) return [];
+  return [{ type: 'PaymentProcessing', data }];
+};
+
+/** Providers report late, twice and out of order: only the first outcome of the current attempt counts. */
+const recordOutcome = ({ data }: RecordOutcome, state: Payment): PaymentEvent[] => {
+  if (state.status === 'None') throw new DomainError('not-found', 'No such payment');
+  if (data.attempt !== state.attempt || (state.status !== 'PENDING' && state.status !== 'PROCESSING')) return [];
+  return data.outcome === 'succeeded'
+    ? [{ type: 'PaymentSucceeded', data: { paymentId: data.paymentId, attempt: data.attempt, externalId: data.externalId } }]
+    : [{ type: 'PaymentFailed', data: { paymentId: data.paymentId, attempt: data.attempt, reason: data.reason ?? 'declined' } }];
+};
+
+const refund = ({ data }: RefundPayment, state: Payment): PaymentEvent[] => {
+  if (state.status !== 'SUCCESS' || state.refunded) return [];
+  return [{ type: 'PaymentRefunded', data: { paymentId: data.paymentId, bookingId: state.bookingId, amountMinor: state.amountMinor, reason: data.reason } }];
+};
+
+export const paymentDecider: Decider<Payment, PaymentCommand, PaymentEvent> = {
+  initialState: () => ({ status: 'None' }),
+  evolve: (state, event) => {
+    if (event.type === 'PaymentRequested') {
+      const { bookingId, userId, amountMinor, currency, attempt, idempotencyKey } = event.data;
+      const attempts = new Map(state.status === 'None' ? [] : state.attempts);
+      if (idempotencyKey !== null) attempts.set(idempotencyKey, attempt);
+      return { status: 'PENDING', bookingId, userId, amountMinor, currency, attempt, externalId: null, failureReason: null, refunded: false, attempts };
+    }
+    if (state.status === 'None') return state;
+    switch (event.type) {
+      case 'PaymentProcessing':
+        return { ...state, status: 'PROCESSING', externalId: event.data.externalId };
+      case 'PaymentSucceeded':
+        return { ...state, status: 'SUCCESS', externalId: event.data.externalId };
+      case 'PaymentFailed':
+        return { ...state, status: 'FAILED', failureReason: event.data.reason };
+      case 'PaymentRefunded':
+        return { ...state, refunded: true };
+    }
+  },
+  decide: (command, state) => {
+    switch (command.type) {
+      case 'RequestPayment':
+        return request(command, state);
+      case 'MarkProcessing':
+        return markProcessing(command, state);
+      case 'RecordOutcome':
+        return recordOutcome(command, state);
+      case 'RefundPayment':
+        return refund(command, state);
+    }
+  },
+};

@@ -1,0 +1,69 @@
+import { specification } from '../../../test/support/given.js';
+import { DomainError } from '../domain-error.js';
+import {
+  decideBatch,
+  seatInventoryDecider,
+  type ReserveSeats,
+  type SeatInventoryEvent,
+  type SeatsReleased,
+  type SeatsReserved,
+} from './seat-inventory.decider.js';
+
+const given = specification(seatInventoryDecider);
+const eventId = 'e-1';
+const reserve = (bookingId: string, ...seatIds: string[]): ReserveSeats => ({ type: 'ReserveSeats', data: { eventId, bookingId, seatIds } });
+const reserved = (bookingId: string, ...seatIds: string[]): SeatsReserved => ({ type: 'SeatsReserved', data: { eventId, bookingId, seatIds } });
+const released = (bookingId: string, ...seatIds: string[]): SeatsReleased => ({
+  type: 'SeatsReleased',
+  data: { eventId, bookingId, seatIds, reason: 'booking-cancelled' },
+});
+
+describe('seat inventory', () => {
+  it('reserves free seats', () => given().when(reserve('b-1', 's-1', 's-2')).then(reserved('b-1', 's-1', 's-2')));
+  it('refuses seats another booking holds, naming them', () =>
+    given(reserved('b-1', 's-1', 's-2')).when(reserve('b-2', 's-2', 's-3')).thenFails('conflict', { conflictingSeatIds: ['s-2'] }));
+  it('gives released seats to the next booking', () =>
+    given(reserved('b-1', 's-1'), released('b-1', 's-1')).when(reserve('b-2', 's-1')).then(reserved('b-2', 's-1')));
+  it('changes nothing for a retried reservation of the same booking', () =>
+    given(reserved('b-1', 's-1', 's-2')).when(reserve('b-1', 's-2', 's-1')).then());
+  it('refuses the same booking id for other seats (Idempotency-Key reused)', () =>
+    given(reserved('b-1', 's-1')).when(reserve('b-1', 's-9')).thenFails('unprocessable'));
+  it('releases what a booking holds, once', () => {
+    const release = { type: 'ReleaseSeats', data: { eventId, bookingId: 'b-1', reason: 'booking-cancelled' } } as const;
+    given(reserved('b-1', 's-1', 's-2')).when(release).then(released('b-1', 's-1', 's-2'));
+    given(reserved('b-1', 's-1'), released('b-1', 's-1')).when(release).then();
+  });
+  it('closes sales once, and then reserves nothing', () => {
+    const closeSales = { type: 'CloseSales', data: { eventId } } as const;
+    given().when(closeSales).then({ type: 'SalesClosed', data: { eventId } });
+    given({ type: 'SalesClosed', data: { eventId } }).when(closeSales).then();
+    given({ type: 'SalesClosed', data: { eventId } }).when(reserve('b-1', 's-1')).thenFails('not-bookable');
+  });
+
+  describe('a batch, decided at once', () => {
+    const stateOf = (...history: SeatInventoryEvent[]) => history.reduce(seatInventoryDecider.evolve, seatInventoryDecider.initialState());
+
+    it('decides each reservation as if the earlier ones of the batch were appended', () => {
+      const outcomes = decideBatch([reserve('b-1', 's-1', 's-2'), reserve('b-2', 's-2'), reserve('b-3', 's-3'), reserve('b-1', 's-1', 's-2')], stateOf());
+      expect(outcomes[0]).toEqual({ events: [reserved('b-1', 's-1', 's-2')] });
+      expect(outcomes[1]).toEqual({ error: expect.objectContaining({ kind: 'conflict', extra: { conflictingSeatIds: ['s-2'] } }) });
+      expect(outcomes[2]).toEqual({ events: [reserved('b-3', 's-3')] });
+      expect(outcomes[3]).toEqual({ events: [] }); // the same request twice in one batch
+    });
+
+    it('frees seats released earlier in the batch, and leaves the state untouched', () => {
+      const state = stateOf(reserved('b-1', 's-1'));
+      const outcomes = decideBatch(
+        [{ type: 'ReleaseSeats', data: { eventId, bookingId: 'b-1', reason: 'booking-cancelled' } }, reserve('b-2', 's-1')],
+        state,
+      );
+      expect(outcomes).toEqual([{ events: [released('b-1', 's-1')] }, { events: [reserved('b-2', 's-1')] }]);
+      expect(state.holders.get('s-1')).toBe('b-1');
+    });
+
+    it('refuses reservations after sales close in the same batch', () => {
+      const [, outcome] = decideBatch([{ type: 'CloseSales', data: { eventId } }, reserve('b-1', 's-1')], stateOf());
+      expect((outcome as { error: DomainError }).error.kind).toBe('not-bookable');
+    });
+  });
+});
