@@ -8,6 +8,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { migrations } from '../migrations/all.js';
 import { Environment, validateEnvironment } from './config.js';
 import { AuthModule } from './auth.js';
+import { BookingModule } from './write/booking/booking.module.js';
+import { CatalogModule } from './write/catalog/catalog.module.js';
+import { PaymentModule } from './write/payment/payment.module.js';
 import { ensureDatabase } from './database.js';
 import { HealthController } from './health.controller.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
@@ -59,6 +62,9 @@ export class AppModule {
         TerminusModule.forRoot({ errorLogStyle: 'pretty' }),
         EventStoreModule,
         AuthModule,
+        CatalogModule,
+        BookingModule,
+        PaymentModule,
       ],
       controllers: [HealthController],
     };

@@ -13,6 +13,7 @@ const bootstrap = async () => {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(), {
     logger: new PinoLoggerService(pino),
     bodyParser: false,
+    rawBody: true, // the payment webhook's signature covers the raw bytes
   });
   app.use(pinoHttp({ logger: pino, autoLogging: { ignore: (req) => req.url === '/health' } }));
   configureApp(app);

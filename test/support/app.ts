@@ -12,8 +12,9 @@ export const startApp = async (env: Record<string, string>): Promise<NestExpress
   Object.assign(process.env, { LOG_LEVEL: 'warn', EVENTSTORE_URL: '', ...env });
   try {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register()] }).compile();
-    const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['error', 'warn'] }));
-    await app.init();
+    const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, rawBody: true, logger: ['error', 'warn'] }));
+    // Listening for real: the test payment provider delivers its outcomes to the service's own webhook.
+    await app.listen(0, '127.0.0.1');
     return app;
   } finally {
     process.env = saved;

@@ -13,10 +13,14 @@ export type Envelope = {
   digest: string;
 };
 
-export const toEnvelopes = (streamName: string, events: Event[], context: MessageContext): Envelope[] => {
+/** `context`: one for all events, or one per event (a batch of several commands appended at once). */
+export const toEnvelopes = (streamName: string, events: Event[], contexts: MessageContext | MessageContext[]): Envelope[] => {
   if (events.length === 0) throw new Error(`Nothing to append to ${streamName}`);
-  const occurredAt = (context.now ?? new Date()).toISOString();
-  return events.map((event) => {
+  if (Array.isArray(contexts) && contexts.length !== events.length) throw new Error('One context per event, or one for all');
+  const appendedAt = new Date();
+  return events.map((event, i) => {
+    const context = Array.isArray(contexts) ? contexts[i] : contexts;
+    const occurredAt = (context.now ?? appendedAt).toISOString();
     const eventId = randomUUID();
     const metadata = {
       correlationId: context.correlationId,

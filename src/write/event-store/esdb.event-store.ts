@@ -43,7 +43,7 @@ export class EsdbEventStore implements EventStore {
   async appendToStream(
     stream: string,
     events: Event[],
-    { expectedRevision, context }: { expectedRevision: ExpectedRevision; context: MessageContext },
+    { expectedRevision, context }: { expectedRevision: ExpectedRevision; context: MessageContext | MessageContext[] },
   ): Promise<AppendResult> {
     const envelopes = toEnvelopes(stream, events, context);
     for (let attempt = 1; ; attempt++) {

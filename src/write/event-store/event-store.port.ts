@@ -56,11 +56,14 @@ export type StreamRead<E extends Event> = { events: Recorded<E>[]; revision: big
 export interface EventStore {
   /** The stream's events from `fromRevision` (inclusive) to its end, and its current revision. */
   readStream<E extends Event = Event>(stream: string, options?: { fromRevision?: bigint }): Promise<StreamRead<E>>;
-  /** Appends atomically: all of `events` or none, only if the stream is at `expectedRevision`. */
+  /**
+   * Appends atomically: all of `events` or none, only if the stream is at `expectedRevision`.
+   * `context`: one for all events, or one per event (several commands decided as one batch).
+   */
   appendToStream(
     stream: string,
     events: Event[],
-    options: { expectedRevision: ExpectedRevision; context: MessageContext },
+    options: { expectedRevision: ExpectedRevision; context: MessageContext | MessageContext[] },
   ): Promise<AppendResult>;
   /** The global log in order, strictly after `after`. Never skips: what it returns, nothing later precedes. */
   readAll(options: { after?: Position; limit: number }): Promise<Recorded[]>;
@@ -107,3 +110,7 @@ export const normalizePosition = (text: string): Position | undefined => {
 
 /** Positions compare as their canonical strings (both parts zero-padded to 20 digits). */
 export const comparePositions = (a: Position, b: Position): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The latest of some positions (a command that wrote to several streams answers with it). */
+export const latestPosition = (...positions: (Position | undefined)[]): Position | undefined =>
+  positions.reduce<Position | undefined>((latest, p) => (p !== undefined && (latest === undefined || p > latest) ? p : latest), undefined);

@@ -169,7 +169,7 @@ export class PostgresEventStore implements EventStore {
   async appendToStream(
     stream: string,
     events: Event[],
-    options: { expectedRevision: ExpectedRevision; context: MessageContext },
+    options: { expectedRevision: ExpectedRevision; context: MessageContext | MessageContext[] },
   ): Promise<AppendResult> {
     const envelopes: Envelope[] = toEnvelopes(stream, events, options.context);
     try {

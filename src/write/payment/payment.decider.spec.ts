@@ -20,6 +20,8 @@ const failed = (attempt: number): PaymentEvent => ({ type: 'PaymentFailed', data
 describe('payment', () => {
   it('starts the first attempt', () => given().when(request('k-1')).then(requested(1, 'k-1')));
   it('changes nothing when the same Idempotency-Key comes again', () => given(requested(1, 'k-1'), processing(1)).when(request('k-1')).then());
+  it('refuses the same Idempotency-Key with another payment method', () =>
+    given(requested(1, 'k-1')).when({ type: 'RequestPayment', data: { ...requestData, paymentMethod: 'pm_card_chargeDeclined', idempotencyKey: 'k-1' } }).thenFails('unprocessable'));
   it('refuses a second payment while one is in progress', () =>
     given(requested(1, 'k-1'), processing(1)).when(request('k-2')).thenFails('conflict'));
   it('tries again after a failure', () => given(requested(1, 'k-1'), processing(1), failed(1)).when(request('k-2')).then(requested(2, 'k-2')));

@@ -38,15 +38,20 @@ export type Payment =
       externalId: string | null;
       failureReason: string | null;
       refunded: boolean;
-      /** Idempotency-Key → the attempt it started. */
-      attempts: Map<string, number>;
+      /** Idempotency-Key → the attempt it started, and with which payment method. */
+      attempts: Map<string, { attempt: number; paymentMethod: string }>;
     };
 
 export const paymentStream = (paymentId: string) => `payment-${paymentId}`;
 
 const request = ({ data }: RequestPayment, state: Payment): PaymentEvent[] => {
   if (state.status === 'None') return [{ type: 'PaymentRequested', data: { ...data, attempt: 1 } }];
-  if (data.idempotencyKey !== null && state.attempts.has(data.idempotencyKey)) return []; // a retried request
+  const earlier = data.idempotencyKey === null ? undefined : state.attempts.get(data.idempotencyKey);
+  if (earlier) {
+    // A retried request changes nothing; the same key with another body is refused.
+    if (earlier.paymentMethod === data.paymentMethod) return [];
+    throw new DomainError('unprocessable', 'This Idempotency-Key was used for another request');
+  }
   if (state.status === 'SUCCESS') throw new DomainError('conflict', 'This booking is paid already');
   if (state.status !== 'FAILED') throw new DomainError('conflict', 'A payment of this booking is in progress');
   return [{ type: 'PaymentRequested', data: { ...data, attempt: state.attempt + 1 } }];
@@ -77,7 +82,7 @@ export const paymentDecider: Decider<Payment, PaymentCommand, PaymentEvent> = {
     if (event.type === 'PaymentRequested') {
       const { bookingId, userId, amountMinor, currency, attempt, idempotencyKey } = event.data;
       const attempts = new Map(state.status === 'None' ? [] : state.attempts);
-      if (idempotencyKey !== null) attempts.set(idempotencyKey, attempt);
+      if (idempotencyKey !== null) attempts.set(idempotencyKey, { attempt, paymentMethod: event.data.paymentMethod });
       return { status: 'PENDING', bookingId, userId, amountMinor, currency, attempt, externalId: null, failureReason: null, refunded: false, attempts };
     }
     if (state.status === 'None') return state;

@@ -1,0 +1,141 @@
+import { Inject, Logger } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { createHash, randomUUID } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
+import { Environment } from '../../config.js';
+import { catalogEventDecider, type CatalogEvent, type CatalogEventCommand, type CatalogEventEvent, eventStream } from '../catalog/event.decider.js';
+import { type Venue, type VenueCommand, venueDecider, type VenueEvent, venueStream } from '../catalog/venue.decider.js';
+import { DomainError } from '../domain-error.js';
+import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type Position } from '../event-store/event-store.port.js';
+import { handleCommand, loadState } from '../event-store/handle-command.js';
+import { StreamCache } from '../event-store/stream-cache.js';
+import { SeatInventoryService } from '../seat-inventory/seat-inventory.service.js';
+import { type Booking, bookingDecider, bookingStream, type BookingItem } from './booking.decider.js';
+
+/** What POST /bookings answers, the first time and on every retry with the same Idempotency-Key. */
+export type PlacedBooking = { booking: Extract<Booking, { placed: unknown }>; position: Position | undefined };
+
+export class PlaceBookingMessage extends Command<PlacedBooking> {
+  constructor(
+    readonly request: { userId: string; eventId: string; seatIds: string[]; idempotencyKey: string | null },
+    readonly context: MessageContext,
+  ) {
+    super();
+  }
+}
+
+export class CancelBookingMessage extends Command<{ position: Position | undefined; paymentId: string | null }> {
+  constructor(
+    readonly bookingId: string,
+    readonly userId: string,
+    readonly context: MessageContext,
+  ) {
+    super();
+  }
+}
+
+// Booking ids of keyed requests are derived from (user, Idempotency-Key): a retry, on any
+// instance, lands on the same booking stream and finds the first answer there.
+const IDEMPOTENT_BOOKING_NAMESPACE = '5b8d0c9e-7f1e-4a53-9b1f-2f0f6a7c1e01';
+
+@CommandHandler(PlaceBookingMessage)
+export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage> {
+  private readonly logger = new Logger(PlaceBookingHandler.name);
+  private readonly events: StreamCache<CatalogEvent, CatalogEventCommand, CatalogEventEvent>;
+  private readonly venues: StreamCache<Venue, VenueCommand, VenueEvent>;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly inventory: SeatInventoryService,
+    private readonly env: Environment,
+  ) {
+    this.events = new StreamCache(store, catalogEventDecider);
+    this.venues = new StreamCache(store, venueDecider, 100);
+  }
+
+  async execute({ request, context }: PlaceBookingMessage): Promise<PlacedBooking> {
+    const { userId, eventId, seatIds, idempotencyKey } = request;
+    const requestHash = createHash('sha256').update(JSON.stringify({ eventId, seatIds: [...seatIds].sort() })).digest('hex');
+    const bookingId = idempotencyKey ? uuidv5(`${userId}\n${idempotencyKey}`, IDEMPOTENT_BOOKING_NAMESPACE) : randomUUID();
+    if (idempotencyKey) {
+      const earlier = await this.earlierAnswer(bookingId, userId, requestHash);
+      if (earlier) return earlier;
+    }
+
+    const { items, currency } = await this.priceSeats(eventId, seatIds);
+    // 1. The seats: this append is where two bookings of one seat are told apart.
+    const reserved = await this.inventory.execute({ type: 'ReserveSeats', data: { eventId, bookingId, seatIds } }, context);
+    // 2. The booking. Should it fail, the seats go back: no seat stays held by a booking that does not exist.
+    const expiresAt = new Date(Date.now() + this.env.BOOKING_HOLD_SECONDS * 1000).toISOString();
+    const data = {
+      bookingId,
+      eventId,
+      userId,
+      items,
+      totalMinor: items.reduce((sum, item) => sum + item.priceMinor, 0),
+      currency,
+      expiresAt,
+      requestHash,
+    };
+    try {
+      const placed = await handleCommand(this.store, bookingStream(bookingId), bookingDecider, { type: 'PlaceBooking', data }, context);
+      if (placed.state.status === 'None') throw new Error('unreachable: a placed booking has a state');
+      return { booking: placed.state, position: latestPosition(reserved.position, placed.position) };
+    } catch (error) {
+      await this.inventory
+        .execute({ type: 'ReleaseSeats', data: { eventId, bookingId, reason: 'booking-not-recorded' } }, context)
+        .catch((releaseError: Error) => this.logger.error(`Seats of ${bookingId} stay held; the expiry worker frees them: ${releaseError.message}`));
+      throw error;
+    }
+  }
+
+  private async earlierAnswer(bookingId: string, userId: string, requestHash: string): Promise<PlacedBooking | undefined> {
+    const { state, position } = await loadState(this.store, bookingStream(bookingId), bookingDecider);
+    if (state.status === 'None') return undefined;
+    if (state.placed.userId !== userId || state.placed.requestHash !== requestHash) {
+      throw new DomainError('unprocessable', 'This Idempotency-Key was used for another request');
+    }
+    return { booking: state, position };
+  }
+
+  /** Checks that the event sells and the seats are its venue's, and takes today's prices. */
+  private async priceSeats(eventId: string, seatIds: string[]): Promise<{ items: BookingItem[]; currency: string }> {
+    const { state: event } = await this.events.load(eventStream(eventId));
+    if (event.status === 'None') throw new DomainError('not-found', 'No such event');
+    if (event.status !== 'PUBLISHED') throw new DomainError('not-bookable', `The event is ${event.status}; it does not sell seats`);
+    const { state: venue } = await this.venues.load(venueStream(event.venueId));
+    if (venue.status === 'None') throw new DomainError('not-found', 'The event has no venue');
+    const unknownSeatIds = seatIds.filter((seatId) => !venue.seats.has(seatId));
+    if (unknownSeatIds.length > 0) {
+      throw new DomainError('unprocessable', "Some of these seats are not in the event's venue", { unknownSeatIds });
+    }
+    const items = seatIds.map((seatId) => {
+      const { type } = venue.seats.get(seatId)!;
+      const priceMinor = event.prices.get(type);
+      if (priceMinor === undefined) throw new DomainError('not-bookable', `The event has no price for ${type} seats`);
+      return { seatId, priceMinor };
+    });
+    return { items, currency: event.currency };
+  }
+}
+
+/**
+ * The owner cancels: the booking first (so it can never be confirmed afterwards), then its seats
+ * go back. A paid booking's refund follows from the answer (the payment handler does it).
+ */
+@CommandHandler(CancelBookingMessage)
+export class CancelBookingHandler implements ICommandHandler<CancelBookingMessage> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly inventory: SeatInventoryService,
+  ) {}
+
+  async execute({ bookingId, userId, context }: CancelBookingMessage) {
+    const cancelled = await handleCommand(this.store, bookingStream(bookingId), bookingDecider, { type: 'CancelBooking', data: { bookingId, userId } }, context);
+    if (cancelled.state.status === 'None') throw new DomainError('not-found', 'No such booking');
+    const { eventId } = cancelled.state.placed;
+    const released = await this.inventory.execute({ type: 'ReleaseSeats', data: { eventId, bookingId, reason: 'booking-cancelled' } }, context);
+    // A booking with a payment was paid: the caller refunds it (refunds happen once, however often this runs).
+    return { position: latestPosition(cancelled.position, released.position), paymentId: cancelled.state.paymentId };
+  }
+}

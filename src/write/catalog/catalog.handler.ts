@@ -1,0 +1,51 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { DomainError } from '../domain-error.js';
+import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type Position } from '../event-store/event-store.port.js';
+import { handleCommand, loadState } from '../event-store/handle-command.js';
+import { SeatInventoryService } from '../seat-inventory/seat-inventory.service.js';
+import { catalogEventDecider, type CatalogEventCommand, eventStream } from './event.decider.js';
+import { venueDecider, type VenueCommand, venueStream } from './venue.decider.js';
+
+export type CatalogCommand = VenueCommand | CatalogEventCommand;
+
+/** The bus needs a class; one for the catalog is enough, the union inside names the command. */
+export class CatalogCommandMessage extends Command<{ position: Position | undefined }> {
+  constructor(
+    readonly command: CatalogCommand,
+    readonly context: MessageContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(CatalogCommandMessage)
+export class CatalogCommandHandler implements ICommandHandler<CatalogCommandMessage> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly inventory: SeatInventoryService,
+  ) {}
+
+  async execute({ command, context }: CatalogCommandMessage): Promise<{ position: Position | undefined }> {
+    switch (command.type) {
+      case 'CreateVenue':
+      case 'AddSeats':
+        return handleCommand(this.store, venueStream(command.data.venueId), venueDecider, command, context);
+      case 'CreateEvent': {
+        const venue = await loadState(this.store, venueStream(command.data.venueId), venueDecider);
+        if (venue.state.status === 'None') throw new DomainError('not-found', 'No such venue');
+        return handleCommand(this.store, eventStream(command.data.eventId), catalogEventDecider, command, context);
+      }
+      case 'ChangePrices':
+      case 'PublishEvent':
+        return handleCommand(this.store, eventStream(command.data.eventId), catalogEventDecider, command, context);
+      case 'CancelEvent': {
+        const cancelled = await handleCommand(this.store, eventStream(command.data.eventId), catalogEventDecider, command, context);
+        // Then no seat of it can be reserved any more, whatever an instance's cache still says.
+        // (Cancelling the bookings it holds, with refunds, follows from EventCancelled.)
+        const closed = await this.inventory.execute({ type: 'CloseSales', data: { eventId: command.data.eventId } }, context);
+        return { position: latestPosition(cancelled.position, closed.position) };
+      }
+    }
+  }
+}

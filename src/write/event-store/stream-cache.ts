@@ -1,0 +1,65 @@
+import type { Decider } from './handle-command.js';
+import type { Event, EventStore, Position } from './event-store.port.js';
+
+export type CachedState<State> = { state: State; revision: bigint | 'no_stream'; position: Position | undefined };
+
+/**
+ * Decider states kept in memory between commands, brought up to date with one read of what was
+ * appended since (by this instance or any other). A venue with 50,000 seats, or a hot event's
+ * seat inventory, is folded once, not on every command.
+ */
+export class StreamCache<State, Command, E extends Event> {
+  private readonly entries = new Map<string, CachedState<State> & { lastUsed: number }>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly decider: Decider<State, Command, E>,
+    private readonly capacity = 1_000,
+  ) {}
+
+  /** The stream's state as of now: what was cached, plus what was appended since. */
+  async load(stream: string): Promise<CachedState<State>> {
+    const entry = this.entryOf(stream);
+    const fromRevision = entry.revision === 'no_stream' ? 0n : entry.revision + 1n;
+    const { events } = await this.store.readStream(stream, { fromRevision });
+    const upcast = this.decider.upcast ?? ((event) => event as unknown as E);
+    for (const event of events) {
+      // Two loads of one stream may overlap: an event is folded in once, in order.
+      if (entry.revision !== 'no_stream' && event.revision <= entry.revision) continue;
+      entry.state = this.decider.evolve(entry.state, upcast(event));
+      entry.revision = event.revision;
+      entry.position = event.position;
+    }
+    entry.lastUsed = Date.now();
+    return entry;
+  }
+
+  /** Records what this instance appended, so the next load does not read it back. */
+  record(stream: string, events: E[], revision: bigint, position: Position): void {
+    const entry = this.entryOf(stream);
+    const first = revision - BigInt(events.length) + 1n;
+    if ((entry.revision === 'no_stream' ? -1n : entry.revision) !== first - 1n) return; // not next in line: the next load reads it
+    entry.state = events.reduce(this.decider.evolve, entry.state);
+    entry.revision = revision;
+    entry.position = position;
+  }
+
+  private entryOf(stream: string) {
+    let entry = this.entries.get(stream);
+    if (!entry) {
+      if (this.entries.size >= this.capacity) this.evictIdlest();
+      entry = { state: this.decider.initialState(), revision: 'no_stream', position: undefined, lastUsed: Date.now() };
+      this.entries.set(stream, entry);
+    }
+    return entry;
+  }
+
+  private evictIdlest(): void {
+    let idlest: string | undefined;
+    let oldest = Infinity;
+    for (const [stream, entry] of this.entries) {
+      if (entry.lastUsed < oldest) [idlest, oldest] = [stream, entry.lastUsed];
+    }
+    if (idlest !== undefined) this.entries.delete(idlest);
+  }
+}

@@ -1,0 +1,156 @@
+import { Inject, Logger } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { randomBytes } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
+import { bookingDecider, bookingStream } from '../booking/booking.decider.js';
+import { DomainError } from '../domain-error.js';
+import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type Position } from '../event-store/event-store.port.js';
+import { handleCommand, loadState } from '../event-store/handle-command.js';
+import { type Payment, type PaymentCommand, paymentDecider, paymentStream } from './payment.decider.js';
+import { PAYMENT_PROVIDER, type PaymentProvider } from './payment-provider.js';
+import type { WebhookBody } from './webhook-signature.js';
+
+type Answer = { paymentId: string; status: Exclude<Payment['status'], 'None'>; position: Position | undefined };
+
+export class RequestPaymentMessage extends Command<Answer> {
+  constructor(
+    readonly request: { bookingId: string; userId: string; paymentMethod: string; idempotencyKey: string | null },
+    readonly context: MessageContext,
+  ) {
+    super();
+  }
+}
+
+export class RecordPaymentOutcomeMessage extends Command<{ position: Position | undefined }> {
+  constructor(
+    readonly outcome: WebhookBody,
+    readonly context: MessageContext,
+  ) {
+    super();
+  }
+}
+
+export class RefundPaymentMessage extends Command<{ position: Position | undefined }> {
+  constructor(
+    readonly paymentId: string,
+    readonly reason: string,
+    readonly context: MessageContext,
+  ) {
+    super();
+  }
+}
+
+// One payment per booking: its id follows from the booking's.
+const PAYMENT_NAMESPACE = '0c4f6f0e-2b8a-4d7e-9a43-6f1d2c9b8e55';
+export const paymentIdOf = (bookingId: string) => uuidv5(bookingId, PAYMENT_NAMESPACE);
+
+const runOnPayment = (store: EventStore, command: PaymentCommand, context: MessageContext) =>
+  handleCommand(store, paymentStream(command.data.paymentId), paymentDecider, command, context);
+
+/** Refunds a successful payment once, however often it is asked to, and tells the provider. */
+const refund = async (store: EventStore, provider: PaymentProvider, paymentId: string, reason: string, context: MessageContext) => {
+  const refunded = await runOnPayment(store, { type: 'RefundPayment', data: { paymentId, reason } }, context);
+  if (refunded.events.length > 0 && refunded.state.status !== 'None') {
+    const { amountMinor, currency, externalId } = refunded.state;
+    await provider.refund({ paymentId, externalId, amountMinor, currency });
+  }
+  return { position: refunded.position };
+};
+
+@CommandHandler(RequestPaymentMessage)
+export class RequestPaymentHandler implements ICommandHandler<RequestPaymentMessage> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+  ) {}
+
+  async execute({ request, context }: RequestPaymentMessage): Promise<Answer> {
+    const { bookingId, userId, paymentMethod, idempotencyKey } = request;
+    const { state: booking } = await loadState(this.store, bookingStream(bookingId), bookingDecider);
+    // Someone else's booking is a 404, not a 403: we do not confirm that it exists.
+    if (booking.status === 'None' || booking.placed.userId !== userId) throw new DomainError('not-found', 'No such booking');
+    if (!this.provider.supports(paymentMethod)) {
+      throw new DomainError('invalid', `The ${this.provider.name} payment provider does not know the payment method ${paymentMethod}`);
+    }
+
+    const paymentId = paymentIdOf(bookingId);
+    const { placed } = booking;
+    const earlier = await loadState(this.store, paymentStream(paymentId), paymentDecider);
+    const isRetry = idempotencyKey !== null && earlier.state.status !== 'None' && earlier.state.attempts.has(idempotencyKey);
+    // A retried request gets its first answer even after the booking moved on; a new one needs a payable booking.
+    if (!isRetry) {
+      if (booking.status !== 'PENDING') throw new DomainError('not-bookable', `The booking is ${booking.status}; it cannot be paid`);
+      if (Date.now() >= Date.parse(placed.expiresAt)) throw new DomainError('not-bookable', 'The booking hold has expired; it cannot be paid');
+    }
+    const requested = await runOnPayment(
+      this.store,
+      { type: 'RequestPayment', data: { paymentId, bookingId, userId, amountMinor: placed.totalMinor, currency: placed.currency, provider: this.provider.name, paymentMethod, idempotencyKey } },
+      context,
+    );
+    let { state, position } = requested;
+    if (state.status === 'PENDING') {
+      // New, or requested before and never sent (a crash in between): the provider dedupes by payment and attempt.
+      const { externalId } = await this.provider.charge({ paymentId, attempt: state.attempt, amountMinor: state.amountMinor, currency: state.currency, paymentMethod });
+      const processing = await runOnPayment(this.store, { type: 'MarkProcessing', data: { paymentId, attempt: state.attempt, externalId } }, context);
+      ({ state } = processing);
+      position = latestPosition(position, processing.position);
+    }
+    if (state.status === 'None') throw new Error('unreachable: a requested payment has a state');
+    return { paymentId, status: state.status, position };
+  }
+}
+
+/**
+ * A provider's outcome. A success confirms the booking if it is still PENDING within its hold;
+ * otherwise (expired, cancelled, confirmed by another payment) the money goes back. Every step
+ * is idempotent, so a repeated or retried delivery completes whatever a crash interrupted.
+ */
+@CommandHandler(RecordPaymentOutcomeMessage)
+export class RecordPaymentOutcomeHandler implements ICommandHandler<RecordPaymentOutcomeMessage> {
+  private readonly logger = new Logger(RecordPaymentOutcomeHandler.name);
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+  ) {}
+
+  async execute({ outcome, context }: RecordPaymentOutcomeMessage) {
+    const { paymentId, attempt, externalId, reason } = outcome.data;
+    const recorded = await runOnPayment(
+      this.store,
+      { type: 'RecordOutcome', data: { paymentId, attempt, outcome: outcome.type === 'payment.succeeded' ? 'succeeded' : 'failed', externalId, reason } },
+      context,
+    );
+    const payment = recorded.state;
+    if (payment.status !== 'SUCCESS' || payment.refunded) return { position: recorded.position };
+
+    const ticketReference = `TKT-${randomBytes(16).toString('base64url')}`;
+    try {
+      const confirmed = await handleCommand(
+        this.store,
+        bookingStream(payment.bookingId),
+        bookingDecider,
+        { type: 'ConfirmBooking', data: { bookingId: payment.bookingId, paymentId, ticketReference, now: new Date().toISOString() } },
+        context,
+      );
+      return { position: latestPosition(recorded.position, confirmed.position) };
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.kind !== 'conflict') throw error;
+      this.logger.warn(`Payment ${paymentId} succeeded for booking ${payment.bookingId}, which ${error.message.toLowerCase()}: refunding`);
+      const refunded = await refund(this.store, this.provider, paymentId, 'booking-not-confirmable', context);
+      return { position: latestPosition(recorded.position, refunded.position) };
+    }
+  }
+}
+
+@CommandHandler(RefundPaymentMessage)
+export class RefundPaymentHandler implements ICommandHandler<RefundPaymentMessage> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+  ) {}
+
+  execute({ paymentId, reason, context }: RefundPaymentMessage) {
+    return refund(this.store, this.provider, paymentId, reason, context);
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { PaymentController } from './payment.controller.js';
+import { RecordPaymentOutcomeHandler, RefundPaymentHandler, RequestPaymentHandler } from './payment.handler.js';
+import { PAYMENT_PROVIDER, TestPaymentProvider } from './payment-provider.js';
+
+@Module({
+  controllers: [PaymentController],
+  providers: [
+    TestPaymentProvider,
+    // PAYMENT_PROVIDER=test is the only provider built in; config.ts refuses it in production.
+    { provide: PAYMENT_PROVIDER, useExisting: TestPaymentProvider },
+    RequestPaymentHandler,
+    RecordPaymentOutcomeHandler,
+    RefundPaymentHandler,
+  ],
+})
+export class PaymentModule {}

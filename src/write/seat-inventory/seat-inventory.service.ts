@@ -1,0 +1,101 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENT_STORE, type EventStore, type MessageContext, type Position, WrongExpectedRevisionError } from '../event-store/event-store.port.js';
+import { StreamCache } from '../event-store/stream-cache.js';
+import {
+  decideBatch,
+  type SeatInventory,
+  type SeatInventoryCommand,
+  seatInventoryDecider,
+  type SeatInventoryEvent,
+  seatInventoryStream,
+} from './seat-inventory.decider.js';
+
+type Waiting = {
+  command: SeatInventoryCommand;
+  context: MessageContext;
+  resolve: (result: { events: SeatInventoryEvent[]; position: Position | undefined }) => void;
+  reject: (error: unknown) => void;
+};
+
+/** The commands waiting for one event's inventory, and whether a batch of them is under way. */
+type Queue = { stream: string; waiting: Waiting[]; running: boolean };
+
+const MAX_BATCH = 256;
+const MAX_ATTEMPTS = 8;
+
+/**
+ * The hot path of an on-sale. Thousands of clients reserving seats of one event must not each
+ * reload the event's whole inventory and queue for its stream one by one: this service keeps
+ * each inventory in memory, and the commands that arrive while an append is in flight wait and
+ * then go together, decided one after another on the same state and appended in one call.
+ *
+ * Correctness does not depend on the memory: every batch first reads what other instances
+ * appended since, and appends at the revision it decided on. If another instance got there first
+ * the append fails, and the batch is decided again on the newer state.
+ */
+@Injectable()
+export class SeatInventoryService {
+  private readonly queues = new Map<string, Queue>();
+  private readonly inventories: StreamCache<SeatInventory, SeatInventoryCommand, SeatInventoryEvent>;
+
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {
+    this.inventories = new StreamCache(store, seatInventoryDecider);
+  }
+
+  execute(command: SeatInventoryCommand, context: MessageContext): Promise<{ events: SeatInventoryEvent[]; position: Position | undefined }> {
+    const stream = seatInventoryStream(command.data.eventId);
+    let queue = this.queues.get(stream);
+    if (!queue) this.queues.set(stream, (queue = { stream, waiting: [], running: false }));
+    return new Promise((resolve, reject) => {
+      queue.waiting.push({ command, context, resolve, reject });
+      void this.drain(queue);
+    });
+  }
+
+  private async drain(queue: Queue): Promise<void> {
+    if (queue.running) return;
+    queue.running = true;
+    try {
+      while (queue.waiting.length > 0) await this.decideAndAppend(queue.stream, queue.waiting.splice(0, MAX_BATCH));
+    } finally {
+      queue.running = false;
+      this.queues.delete(queue.stream);
+    }
+  }
+
+  private async decideAndAppend(stream: string, batch: Waiting[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // The state in memory, plus whatever other instances appended since.
+        const inventory = await this.inventories.load(stream);
+        const outcomes = decideBatch(
+          batch.map((waiting) => waiting.command),
+          inventory.state,
+        );
+        const events = outcomes.flatMap((outcome) => ('events' in outcome ? outcome.events : []));
+        if (events.length > 0) {
+          const contexts = batch.flatMap((waiting, i) => {
+            const outcome = outcomes[i];
+            return 'events' in outcome ? outcome.events.map(() => waiting.context) : [];
+          });
+          const appended = await this.store.appendToStream(stream, events, {
+            expectedRevision: inventory.revision === 'no_stream' ? 'no_stream' : inventory.revision,
+            context: contexts,
+          });
+          this.inventories.record(stream, events, appended.nextRevision, appended.position);
+        }
+        batch.forEach((waiting, i) => {
+          const outcome = outcomes[i];
+          if ('events' in outcome) waiting.resolve({ events: outcome.events, position: inventory.position });
+          else waiting.reject(outcome.error);
+        });
+        return;
+      } catch (error) {
+        // Another instance appended first: read what it wrote and decide the batch again.
+        if (error instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) continue;
+        for (const waiting of batch) waiting.reject(error);
+        return;
+      }
+    }
+  }
+}
