@@ -7,7 +7,7 @@ import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength,
  * value stops the service with a message that names the variable (README "Configuration").
  */
 export const DEVELOPMENT_JWT_SECRET = 'eventix-development-jwt-secret-not-for-production';
-const DEVELOPMENT_WEBHOOK_SECRET = 'eventix-development-webhook-secret-not-for-production';
+export const DEVELOPMENT_WEBHOOK_SECRET = 'eventix-development-webhook-secret-not-for-production';
 
 const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 

@@ -79,6 +79,7 @@ export class RequestPaymentHandler implements ICommandHandler<RequestPaymentMess
     const isRetry = idempotencyKey !== null && earlier.state.status !== 'None' && earlier.state.attempts.has(idempotencyKey);
     // A retried request gets its first answer even after the booking moved on; a new one needs a payable booking.
     if (!isRetry) {
+      if (booking.status === 'CONFIRMED') throw new DomainError('conflict', 'This booking is paid already');
       if (booking.status !== 'PENDING') throw new DomainError('not-bookable', `The booking is ${booking.status}; it cannot be paid`);
       if (Date.now() >= Date.parse(placed.expiresAt)) throw new DomainError('not-bookable', 'The booking hold has expired; it cannot be paid');
     }

@@ -1,0 +1,32 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { bearer } from './auth.js';
+
+export type SeatOfVenue = { seatId: string; row: string; number: number; type: 'VIP' | 'REGULAR' | 'ECONOMY' };
+
+/** A published event in a new venue of `rows` × `perRow` seats (row A is VIP, B REGULAR, the rest ECONOMY). */
+export const publishedEvent = async (app: NestExpressApplication, rows = 3, perRow = 10) => {
+  const admin = await bearer('auth0|organiser', { permissions: ['catalog:write'] });
+  const http = request(app.getHttpServer());
+  const venue = await http.post('/venues').set('authorization', admin).send({ name: 'Test Hall', location: 'Somewhere 1', capacity: rows * perRow }).expect(201);
+  const layout = Array.from({ length: rows }, (_, r) =>
+    Array.from({ length: perRow }, (_, n) => ({ row: String.fromCharCode(65 + r), number: n + 1, type: r === 0 ? 'VIP' : r === 1 ? 'REGULAR' : 'ECONOMY' })),
+  ).flat();
+  const seats: SeatOfVenue[] = [];
+  for (let i = 0; i < layout.length; i += 5_000) {
+    const added = await http.post(`/venues/${venue.body.id}/seats`).set('authorization', admin).send({ seats: layout.slice(i, i + 5_000) }).expect(201);
+    seats.push(...added.body.seats);
+  }
+  const prices = [
+    { seatType: 'VIP', price: '120.00' },
+    { seatType: 'REGULAR', price: '45.50' },
+    { seatType: 'ECONOMY', price: 19.99 },
+  ];
+  const event = await http
+    .post('/events')
+    .set('authorization', admin)
+    .send({ venueId: venue.body.id, name: 'Test Night', startTime: '2030-06-01T19:00:00Z', endTime: '2030-06-01T23:00:00Z', prices })
+    .expect(201);
+  await http.post(`/events/${event.body.id}/publish`).set('authorization', admin).expect(200);
+  return { venueId: venue.body.id as string, eventId: event.body.id as string, seats, admin };
+};
