@@ -1,4 +1,4 @@
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, configureApp } from '../../src/app.module.js';
 
@@ -6,12 +6,16 @@ import { AppModule, configureApp } from '../../src/app.module.js';
  * The real application, in process, on the given environment (a test database of its own, say).
  * Environment variables are what the service reads, so they are set for the duration of the boot.
  */
-export const startApp = async (env: Record<string, string>): Promise<NestExpressApplication> => {
+export const startApp = async (
+  env: Record<string, string>,
+  /** To put a fault in a real provider (a store whose append fails, say); never to mock one away. */
+  adjust: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder,
+): Promise<NestExpressApplication> => {
   const saved = { ...process.env };
   // The PostgreSQL event store unless a test asks for another: EVENTSTORE_URL may be set for the contract suite.
   Object.assign(process.env, { LOG_LEVEL: 'warn', EVENTSTORE_URL: '', ...env });
   try {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register()] }).compile();
+    const moduleRef = await adjust(Test.createTestingModule({ imports: [AppModule.register()] })).compile();
     const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, rawBody: true, logger: ['error', 'warn'] }));
     // Listening for real: the test payment provider delivers its outcomes to the service's own webhook.
     await app.listen(0, '127.0.0.1');

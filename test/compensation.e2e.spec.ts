@@ -1,0 +1,61 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { openEventStore } from '../src/write/event-store/event-store.module.js';
+import { EVENT_STORE, type EventStore } from '../src/write/event-store/event-store.port.js';
+import { startApp } from './support/app.js';
+import { bearer } from './support/auth.js';
+import { publishedEvent } from './support/catalog.js';
+import { createTestDatabase } from './support/database.js';
+import { wholeLog } from './support/event-log.js';
+
+/**
+ * A booking spans two streams: the event's seat inventory, then the booking. When the second
+ * write fails, the first is compensated: no seat stays held by a booking that does not exist.
+ */
+describe('a booking whose second write fails', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let app: NestExpressApplication;
+  let failBookingAppends = false;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('compensation');
+    app = await startApp({ DATABASE_URL: database.url }, (builder) =>
+      builder.overrideProvider(EVENT_STORE).useFactory({
+        factory: async () => {
+          // The real PostgreSQL store, with a fault switched on for booking streams only.
+          const store = await openEventStore({ DATABASE_URL: database.url, EVENTSTORE_URL: undefined });
+          return new Proxy(store, {
+            get: (target, property, receiver) =>
+              property === 'appendToStream'
+                ? (...args: Parameters<EventStore['appendToStream']>) =>
+                    failBookingAppends && args[0].startsWith('booking-')
+                      ? Promise.reject(new Error('injected: the booking append failed'))
+                      : target.appendToStream(...args)
+                : Reflect.get(target, property, receiver),
+          });
+        },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+  });
+
+  it('releases the seats it reserved, answers 500 without internals, and the seats can be booked again', async () => {
+    const { eventId, seats } = await publishedEvent(app, 1, 4);
+    const seatIds = [seats[0].seatId, seats[1].seatId];
+    failBookingAppends = true;
+    const failed = await request(app.getHttpServer()).post('/bookings').set('authorization', await bearer('auth0|alice')).send({ eventId, seatIds }).expect(500);
+    failBookingAppends = false;
+    expect(failed.body).toEqual({ type: expect.any(String), title: 'Internal Server Error', status: 500, detail: expect.not.stringContaining('injected') });
+
+    const inventory = (await wholeLog(database.url)).filter((e) => e.streamName === `seats-${eventId}`);
+    expect(inventory.map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([
+      ['SeatsReserved', undefined],
+      ['SeatsReleased', 'booking-not-recorded'],
+    ]);
+    expect((await wholeLog(database.url)).filter((e) => e.type === 'BookingPlaced')).toEqual([]);
+    await request(app.getHttpServer()).post('/bookings').set('authorization', await bearer('auth0|bob')).send({ eventId, seatIds }).expect(201);
+  });
+});
