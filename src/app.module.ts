@@ -8,6 +8,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { migrations } from '../migrations/all.js';
 import { Environment, validateEnvironment } from './config.js';
 import { AuthModule } from './auth.js';
+import { ProjectionsModule } from './projections/projections.module.js';
+import { ReadModule } from './read/read.module.js';
 import { BookingModule } from './write/booking/booking.module.js';
 import { CatalogModule } from './write/catalog/catalog.module.js';
 import { PaymentModule } from './write/payment/payment.module.js';
@@ -65,6 +67,8 @@ export class AppModule {
         CatalogModule,
         BookingModule,
         PaymentModule,
+        ProjectionsModule,
+        ReadModule,
       ],
       controllers: [HealthController],
     };

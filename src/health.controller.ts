@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { ProjectionsService } from './projections/projections.service.js';
 import { EVENT_STORE, type EventStore } from './write/event-store/event-store.port.js';
 
 @ApiTags('operations')
@@ -11,6 +12,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly database: TypeOrmHealthIndicator,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly projections: ProjectionsService,
   ) {}
 
   /** 200 when the event store and the read-model database answer; 503 (with which one) otherwise. */
@@ -20,6 +22,14 @@ export class HealthController {
     return this.health.check([
       () => this.indicators.check('eventStore').attempt(() => this.store.ping()).withTimeout(2_000),
       () => this.database.pingCheck('database').withTimeout(2_000),
+      () => this.projectionsHealth(),
     ]);
+  }
+
+  /** Where each projector is in the log, whether it runs here, and what it parked: degraded, not down, while events are parked. */
+  private async projectionsHealth() {
+    const projectors = await this.projections.health();
+    const session = this.indicators.check('projections');
+    return projectors.some((p) => p.parked > 0) ? session.degraded({ projectors }) : session.up({ projectors });
   }
 }

@@ -1,0 +1,34 @@
+import type { BookingEvent } from '../write/booking/booking.decider.js';
+import type { Recorded } from '../write/event-store/event-store.port.js';
+import { formatMoney } from '../write/money.js';
+import { occurredAt, type Projector, sql } from './projector.js';
+
+/** booking.bookings and booking.booking_items of data-model.md. */
+export const bookingProjector: Projector = {
+  name: 'booking',
+  handles: new Set(['BookingPlaced', 'BookingConfirmed', 'BookingCancelled']),
+  project: (recorded: Recorded) => {
+    const event = recorded as unknown as BookingEvent;
+    const at = occurredAt(recorded);
+    switch (event.type) {
+      case 'BookingPlaced': {
+        const { bookingId, userId, eventId, items, totalMinor, currency, expiresAt } = event.data;
+        const itemsJson = JSON.stringify(items.map(({ seatId, priceMinor }) => ({ seatId, price: formatMoney(priceMinor) })));
+        return [
+          sql`INSERT INTO booking.bookings (id, user_id, event_id, status, total_amount, currency, created_at, updated_at, expires_at)
+              VALUES (${bookingId}, ${userId}, ${eventId}, 'PENDING', ${formatMoney(totalMinor)}::numeric(10,2), ${currency}, ${at}, ${at}, ${expiresAt})
+              ON CONFLICT (id) DO NOTHING`,
+          sql`INSERT INTO booking.booking_items (booking_id, seat_id, price, created_at)
+              SELECT ${bookingId}, i."seatId", i.price::numeric(10,2), ${at}
+                FROM jsonb_to_recordset(${itemsJson}::jsonb) AS i("seatId" uuid, price text)
+              ON CONFLICT (seat_id, booking_id) DO NOTHING`,
+        ];
+      }
+      case 'BookingConfirmed':
+        return [sql`UPDATE booking.bookings SET status = 'CONFIRMED', ticket_reference = ${event.data.ticketReference}, updated_at = ${at}
+                     WHERE id = ${event.data.bookingId}`];
+      case 'BookingCancelled':
+        return [sql`UPDATE booking.bookings SET status = 'CANCELLED', updated_at = ${at} WHERE id = ${event.data.bookingId}`];
+    }
+  },
+};

@@ -1,0 +1,31 @@
+import type { Recorded } from '../write/event-store/event-store.port.js';
+import { formatMoney } from '../write/money.js';
+import type { PaymentEvent } from '../write/payment/payment.decider.js';
+import { occurredAt, type Projector, sql } from './projector.js';
+
+/** payment.payments of data-model.md: one row per booking, showing its latest attempt. */
+export const paymentProjector: Projector = {
+  name: 'payment',
+  handles: new Set(['PaymentRequested', 'PaymentProcessing', 'PaymentSucceeded', 'PaymentFailed']),
+  project: (recorded: Recorded) => {
+    const event = recorded as unknown as PaymentEvent;
+    const at = occurredAt(recorded);
+    switch (event.type) {
+      case 'PaymentRequested': {
+        const { paymentId, bookingId, amountMinor, currency, provider } = event.data;
+        // A new attempt after a failure starts the same row over.
+        return [sql`INSERT INTO payment.payments (id, booking_id, amount, currency, status, provider, created_at, updated_at)
+                    VALUES (${paymentId}, ${bookingId}, ${formatMoney(amountMinor)}::numeric(10,2), ${currency}, 'PENDING', ${provider}, ${at}, ${at})
+                    ON CONFLICT (id) DO UPDATE SET status = 'PENDING', external_id = NULL, failure_reason = NULL, updated_at = excluded.updated_at`];
+      }
+      case 'PaymentProcessing':
+        return [sql`UPDATE payment.payments SET status = 'PROCESSING', external_id = ${event.data.externalId}, updated_at = ${at} WHERE id = ${event.data.paymentId}`];
+      case 'PaymentSucceeded':
+        return [sql`UPDATE payment.payments SET status = 'SUCCESS', external_id = ${event.data.externalId}, updated_at = ${at} WHERE id = ${event.data.paymentId}`];
+      case 'PaymentFailed':
+        return [sql`UPDATE payment.payments SET status = 'FAILED', failure_reason = ${event.data.reason}, updated_at = ${at} WHERE id = ${event.data.paymentId}`];
+      case 'PaymentRefunded':
+        return []; // payment_status has no refunded state; the refund is in the booking's history
+    }
+  },
+};

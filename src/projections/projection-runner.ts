@@ -1,0 +1,240 @@
+import { Logger } from '@nestjs/common';
+import { Client } from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { EventStore, Position, Recorded } from '../write/event-store/event-store.port.js';
+import type { Projector } from './projector.js';
+
+/** Advisory-lock namespace of projectors (the event store locks streams with one-key locks, a separate space). */
+const LOCK_NAMESPACE = 7_301;
+const BATCH_SIZE = 500;
+const RETRY_MS = 1_000;
+
+export type RunnerStatus = { projector: string; leader: boolean; position: string; lastError: string | null };
+
+/** A projector's own code threw on an event. */
+class ProjectionError extends Error {}
+
+/** SQLSTATE classes that say the database, not the event, is the trouble: retry, never park. */
+const TRANSIENT = /^(08|40|53|55|57|58)/;
+
+/**
+ * An event is parked only when it is the event's fault: the projector threw on it, or the
+ * database refused its SQL (bad data, a broken constraint). A lost connection or a conflict is
+ * retried instead: parking then would skip events that are fine.
+ */
+const isPoison = (error: unknown) => {
+  if (error instanceof ProjectionError) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !TRANSIENT.test(code);
+};
+
+/**
+ * Runs one projector: follows the event log from the projector's checkpoint and applies each batch
+ * in one transaction together with the events' processed marks and the new checkpoint, so a crash
+ * at any instant loses and repeats nothing. With several instances, a session advisory lock lets
+ * one of them run it; when that instance dies its connection, and so its lock, goes, and another
+ * takes over within RETRY_MS. The checkpoint is moved by compare-and-set, so even two runners
+ * that both believed they held the lock could not apply a batch twice.
+ */
+export class ProjectionRunner {
+  private readonly logger: Logger;
+  private readonly stopping = new AbortController();
+  private running?: Promise<void>;
+  readonly status: RunnerStatus;
+
+  constructor(
+    private readonly projector: Projector,
+    private readonly store: EventStore,
+    private readonly dataSource: DataSource,
+    private readonly databaseUrl: string,
+  ) {
+    this.logger = new Logger(`Projector ${projector.name}`);
+    this.status = { projector: projector.name, leader: false, position: '', lastError: null };
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      try {
+        await this.leadWhileLocked();
+      } catch (error) {
+        this.status.lastError = (error as Error).message;
+        if (!this.stopping.signal.aborted) this.logger.warn(`Stopped (${(error as Error).message}); retrying in ${RETRY_MS} ms`);
+      }
+      await pause(RETRY_MS, this.stopping.signal);
+    }
+  }
+
+  private async leadWhileLocked(): Promise<void> {
+    const lock = new Client({ connectionString: this.databaseUrl, application_name: `eventix-projector-${this.projector.name}` });
+    // Losing the lock's connection is losing the lock: stop projecting at once.
+    const lost = new AbortController();
+    const abort = () => lost.abort();
+    this.stopping.signal.addEventListener('abort', abort);
+    lock.on('error', abort);
+    lock.on('end', abort);
+    try {
+      await lock.connect();
+      while (!lost.signal.aborted) {
+        const { rows } = await lock.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [LOCK_NAMESPACE, this.projector.name]);
+        if (rows[0].locked) break;
+        await pause(RETRY_MS, lost.signal);
+      }
+      if (lost.signal.aborted) return;
+      this.status.leader = true;
+      this.logger.log('Running here');
+      await this.follow(lost.signal);
+    } finally {
+      this.status.leader = false;
+      this.stopping.signal.removeEventListener('abort', abort);
+      await lock.end().catch(() => undefined);
+    }
+  }
+
+  private async follow(signal: AbortSignal): Promise<void> {
+    await this.dataSource.query(`INSERT INTO projections.checkpoints (projector) VALUES ($1) ON CONFLICT DO NOTHING`, [this.projector.name]);
+    const [{ position }] = await this.dataSource.query(`SELECT position FROM projections.checkpoints WHERE projector = $1`, [this.projector.name]);
+    this.status.position = position;
+    const events = this.store.subscribeToAll({ after: position === '' ? undefined : (position as Position), signal });
+    for await (const batch of inBatches(events, BATCH_SIZE, signal)) {
+      await this.apply(batch);
+      this.status.lastError = null;
+    }
+  }
+
+  /** One transaction: the read-model changes, the processed marks and the checkpoint, or none of them. */
+  async apply(batch: Recorded[]): Promise<void> {
+    const from = this.status.position;
+    const to = batch[batch.length - 1].position;
+    try {
+      await this.dataSource.transaction((tx) => this.applyAll(tx, batch, from, to));
+    } catch (error) {
+      if (!isPoison(error)) throw error;
+      // Some event of the batch cannot be applied: apply them one by one and park the one that fails.
+      for (const event of batch) await this.applyOrPark(event);
+      return;
+    }
+    this.status.position = to;
+  }
+
+  private async applyAll(tx: EntityManager, batch: Recorded[], from: string, to: string): Promise<void> {
+    const handled = batch.filter((event) => this.projector.handles.has(event.type));
+    if (handled.length > 0) {
+      const marked: { event_id: string }[] = await tx.query(
+        `INSERT INTO booking.processed_events (projector, event_id, event_type)
+         SELECT $1, e.id, e.type FROM unnest($2::uuid[], $3::text[]) AS e(id, type)
+         ON CONFLICT DO NOTHING RETURNING event_id`,
+        [this.projector.name, handled.map((e) => e.metadata.eventId), handled.map((e) => e.type)],
+      );
+      // Applied before (a replay, or a batch that committed before a crash): a second time changes nothing.
+      const firstTime = new Set(marked.map((row) => row.event_id));
+      for (const event of handled) {
+        if (!firstTime.has(event.metadata.eventId)) continue;
+        for (const statement of this.project(event)) await tx.query(statement.text, statement.values);
+      }
+    }
+    await this.moveCheckpoint(tx, from, to);
+  }
+
+  private project(event: Recorded) {
+    try {
+      return this.projector.project(event);
+    } catch (error) {
+      throw new ProjectionError((error as Error).message);
+    }
+  }
+
+  /** Compare-and-set (cf. Emmett's store_processor_checkpoint): a racing runner fails instead of rewinding. */
+  private async moveCheckpoint(tx: EntityManager, from: string, to: string): Promise<void> {
+    // TypeORM's query() gives [rows, rowCount] for UPDATE.
+    const [, moved] = await tx.query(`UPDATE projections.checkpoints SET position = $3, updated_at = now() WHERE projector = $1 AND position = $2`, [
+      this.projector.name,
+      from,
+      to,
+    ]);
+    if (moved !== 1) throw Object.assign(new Error(`The checkpoint of ${this.projector.name} moved under us`), { code: '40001' });
+  }
+
+  private async applyOrPark(event: Recorded): Promise<void> {
+    const from = this.status.position;
+    try {
+      await this.dataSource.transaction((tx) => this.applyAll(tx, [event], from, event.position));
+    } catch (error) {
+      if (!isPoison(error)) throw error;
+      const reason = (error as Error).message;
+      this.logger.error(`Parked ${event.type} ${event.metadata.eventId} (${event.streamName}@${event.revision}): ${reason}`);
+      await this.dataSource.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO projections.parked_events (projector, event_id, position, stream_name, event_type, error)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+          [this.projector.name, event.metadata.eventId, event.position, event.streamName, event.type, reason],
+        );
+        await this.moveCheckpoint(tx, from, event.position);
+      });
+    }
+    this.status.position = event.position;
+  }
+}
+
+/**
+ * Groups a subscription into batches of what has already arrived (up to `max`): one event at a
+ * time while the log is quiet, big batches while it catches up.
+ */
+export async function* inBatches<T>(source: AsyncIterable<T>, max: number, signal: AbortSignal): AsyncGenerator<T[]> {
+  const buffer: T[] = [];
+  let failure: unknown;
+  let done = false;
+  let wake: (() => void) | undefined;
+  let drained: (() => void) | undefined;
+  const notify = () => (wake?.(), (wake = undefined));
+  const pump = (async () => {
+    try {
+      for await (const item of source) {
+        buffer.push(item);
+        notify();
+        // Back-pressure: do not read far ahead of what is applied.
+        if (buffer.length >= max * 4) await new Promise<void>((resolve) => (drained = resolve));
+      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      done = true;
+      notify();
+    }
+  })();
+  const onAbort = () => notify();
+  signal.addEventListener('abort', onAbort);
+  try {
+    while (!signal.aborted) {
+      if (buffer.length === 0) {
+        if (done) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      const batch = buffer.splice(0, max);
+      drained?.();
+      drained = undefined;
+      yield batch;
+    }
+    if (failure) throw failure;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    drained?.();
+    void pump;
+  }
+}
+
+const pause = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => (clearTimeout(timer), signal.removeEventListener('abort', done), resolve());
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });

@@ -1,0 +1,24 @@
+import type { Recorded } from '../write/event-store/event-store.port.js';
+
+/** A parameterised statement, as `sql` builds it: `sql\`UPDATE t SET a = ${a}\`` → { text: 'UPDATE t SET a = $1', values: [a] }. */
+export type Sql = { text: string; values: unknown[] };
+
+export const sql = (strings: TemplateStringsArray, ...values: unknown[]): Sql => ({
+  text: strings.reduce((text, part, i) => `${text}$${i}${part}`),
+  values,
+});
+
+/**
+ * A projector is a plain function from an event to the SQL that applies it to its read model:
+ * no I/O of its own, so it is tested without a database, and the runner commits its SQL, the
+ * event's processed mark and the checkpoint in one transaction.
+ */
+export type Projector = {
+  /** Key of its checkpoint and its processed marks; never renamed once deployed. */
+  name: string;
+  handles: ReadonlySet<string>;
+  project: (event: Recorded) => Sql[];
+};
+
+/** The time an event occurred, for created_at/updated_at columns (TIMESTAMP, in UTC). */
+export const occurredAt = (event: Recorded) => event.metadata.occurredAt;

@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { bookingStream } from '../../write/booking/booking.decider.js';
+import { DomainError } from '../../write/domain-error.js';
+import { EVENT_STORE, type EventStore } from '../../write/event-store/event-store.port.js';
+import { paymentStream } from '../../write/payment/payment.decider.js';
+import { paymentIdOf } from '../../write/payment/payment.handler.js';
+
+const BOOKING_COLUMNS = `b.id, b.event_id AS "eventId", b.status, b.total_amount::text AS "totalAmount", b.currency,
+  b.ticket_reference AS "ticketReference", b.expires_at AT TIME ZONE 'UTC' AS "expiresAt",
+  b.created_at AT TIME ZONE 'UTC' AS "createdAt", b.updated_at AT TIME ZONE 'UTC' AS "updatedAt",
+  coalesce((SELECT json_agg(json_build_object('seatId', i.seat_id, 'price', i.price::text) ORDER BY i.seat_id)
+              FROM booking.booking_items i WHERE i.booking_id = b.id), '[]') AS items,
+  (SELECT json_build_object('paymentId', p.id, 'status', p.status, 'failureReason', p.failure_reason)
+     FROM payment.payments p WHERE p.booking_id = b.id) AS payment`;
+
+/** A user's bookings: only their own (someone else's is a 404: we do not confirm that it exists). */
+@Injectable()
+export class BookingQueries {
+  constructor(
+    private readonly db: DataSource,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  async booking(bookingId: string, userId: string) {
+    const [booking] = await this.db.query(`SELECT ${BOOKING_COLUMNS} FROM booking.bookings b WHERE b.id = $1 AND b.user_id = $2`, [bookingId, userId]);
+    if (!booking) throw new DomainError('not-found', 'No such booking');
+    return booking;
+  }
+
+  /** data-model.md §5.1 "Get user's bookings with pagination", newest first. */
+  myBookings(userId: string, status: string | undefined, limit: number, offset: number) {
+    return this.db.query(
+      `SELECT ${BOOKING_COLUMNS} FROM booking.bookings b
+        WHERE b.user_id = $1 AND ($2::booking.booking_status IS NULL OR b.status = $2)
+        ORDER BY b.created_at DESC, b.id LIMIT $3 OFFSET $4`,
+      [userId, status ?? null, limit, offset],
+    );
+  }
+
+  /** The audit trail, from the event store itself: the booking's events and its payment's, in log order. */
+  async history(bookingId: string, userId: string) {
+    const booking = await this.store.readStream(bookingStream(bookingId));
+    const owner = (booking.events[0]?.data as { userId?: string } | undefined)?.userId;
+    if (owner !== userId) throw new DomainError('not-found', 'No such booking');
+    const payment = await this.store.readStream(paymentStream(paymentIdOf(bookingId)));
+    return [...booking.events, ...payment.events]
+      .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0))
+      .map((event) => ({
+        type: event.type,
+        occurredAt: event.metadata.occurredAt,
+        stream: event.streamName,
+        revision: Number(event.revision),
+        position: event.position,
+        schemaVersion: event.schemaVersion,
+        data: event.data,
+        metadata: event.metadata,
+      }));
+  }
+}

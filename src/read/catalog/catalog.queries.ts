@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DomainError } from '../../write/domain-error.js';
+
+/** TIMESTAMP columns hold UTC: read them as such, whatever the process's time zone. */
+const utc = (column: string, as = column.split('.').pop()) => `${column} AT TIME ZONE 'UTC' AS ${as}`;
+
+export type SeatStatus = 'AVAILABLE' | 'RESERVED' | 'SOLD';
+
+const EVENT_COLUMNS = `e.id, e.venue_id AS "venueId", e.name, e.description, ${utc('e.start_time', '"startTime"')}, ${utc('e.end_time', '"endTime"')},
+  e.status, ${utc('e.created_at', '"createdAt"')}, ${utc('e.updated_at', '"updatedAt"')},
+  coalesce((SELECT json_agg(json_build_object('seatType', p.seat_type, 'price', p.price::text) ORDER BY p.seat_type)
+              FROM catalog.event_seat_prices p WHERE p.event_id = e.id), '[]') AS prices`;
+
+/** The catalog's queries (data-model.md §5.1), on the read models the catalog projector keeps. */
+@Injectable()
+export class CatalogQueries {
+  constructor(private readonly db: DataSource) {}
+
+  listEvents(status: string | undefined, limit: number, offset: number) {
+    return this.db.query(
+      `SELECT ${EVENT_COLUMNS} FROM catalog.events e
+        WHERE $1::catalog.event_status IS NULL OR e.status = $1
+        ORDER BY e.start_time, e.id LIMIT $2 OFFSET $3`,
+      [status ?? null, limit, offset],
+    );
+  }
+
+  async event(eventId: string) {
+    const [event] = await this.db.query(`SELECT ${EVENT_COLUMNS} FROM catalog.events e WHERE e.id = $1`, [eventId]);
+    if (!event) throw new DomainError('not-found', 'No such event');
+    return event;
+  }
+
+  /**
+   * Every seat of the event with its price and status: one index range scan of
+   * seat_availability (idx_seat_availability_map), joined to the event's three prices.
+   */
+  async seatMap(eventId: string) {
+    const [event] = await this.db.query(`SELECT venue_id FROM catalog.events WHERE id = $1`, [eventId]);
+    if (!event) throw new DomainError('not-found', 'No such event');
+    const seats: { seatId: string; row: string; number: number; type: string; price: string | null; status: SeatStatus }[] = await this.db.query(
+      `SELECT s.seat_id AS "seatId", s.row, s.number, s.type, p.price::text AS price, s.status
+         FROM catalog.seat_availability s
+         LEFT JOIN catalog.event_seat_prices p ON p.event_id = s.event_id AND p.seat_type = s.type
+        WHERE s.event_id = $1
+        ORDER BY s.row, s.number`,
+      [eventId],
+    );
+    const counts = { AVAILABLE: 0, RESERVED: 0, SOLD: 0, total: seats.length };
+    for (const seat of seats) counts[seat.status]++;
+    return { eventId, venueId: event.venue_id, seats, counts };
+  }
+}

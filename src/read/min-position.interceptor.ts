@@ -1,0 +1,34 @@
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor, ServiceUnavailableException } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Observable } from 'rxjs';
+import { ProjectionsService } from '../projections/projections.service.js';
+import { DomainError } from '../write/domain-error.js';
+import { normalizePosition } from '../write/event-store/event-store.port.js';
+
+const WAIT_MS = 5_000;
+const POLL_MS = 20;
+
+/**
+ * Read-your-writes: with `X-Min-Position: <position>` (the `position` a command answered), a query
+ * answers only once every read model has caught up to it; after a bounded wait, 503 with Retry-After.
+ */
+@Injectable()
+export class MinPositionInterceptor implements NestInterceptor {
+  constructor(private readonly projections: ProjectionsService) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const http = context.switchToHttp();
+    const header = http.getRequest<Request>().header('x-min-position');
+    if (header === undefined) return next.handle();
+    const position = normalizePosition(header);
+    if (!position) throw new DomainError('invalid', 'X-Min-Position must be a position a command answered with');
+    for (const deadline = Date.now() + WAIT_MS; !(await this.projections.caughtUp(position)); ) {
+      if (Date.now() >= deadline) {
+        http.getResponse<Response>().setHeader('Retry-After', '1');
+        throw new ServiceUnavailableException(`The read models have not reached ${position} yet; retry shortly`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    return next.handle();
+  }
+}
