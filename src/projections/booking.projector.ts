@@ -1,3 +1,4 @@
+import { v5 as uuidv5 } from 'uuid';
 import type { BookingEvent } from '../write/booking/booking.decider.js';
 import type { Recorded } from '../write/event-store/event-store.port.js';
 import { formatMoney } from '../write/money.js';
@@ -13,14 +14,15 @@ export const bookingProjector: Projector = {
     switch (event.type) {
       case 'BookingPlaced': {
         const { bookingId, userId, eventId, items, totalMinor, currency, expiresAt } = event.data;
-        const itemsJson = JSON.stringify(items.map(({ seatId, priceMinor }) => ({ seatId, price: formatMoney(priceMinor) })));
+        // Item ids follow from (booking, seat): a rebuild from the log gives the same rows, ids included.
+        const itemsJson = JSON.stringify(items.map(({ seatId, priceMinor }) => ({ id: uuidv5(seatId, bookingId), seatId, price: formatMoney(priceMinor) })));
         return [
           sql`INSERT INTO booking.bookings (id, user_id, event_id, status, total_amount, currency, created_at, updated_at, expires_at)
               VALUES (${bookingId}, ${userId}, ${eventId}, 'PENDING', ${formatMoney(totalMinor)}::numeric(10,2), ${currency}, ${at}, ${at}, ${expiresAt})
               ON CONFLICT (id) DO NOTHING`,
-          sql`INSERT INTO booking.booking_items (booking_id, seat_id, price, created_at)
-              SELECT ${bookingId}, i."seatId", i.price::numeric(10,2), ${at}
-                FROM jsonb_to_recordset(${itemsJson}::jsonb) AS i("seatId" uuid, price text)
+          sql`INSERT INTO booking.booking_items (id, booking_id, seat_id, price, created_at)
+              SELECT i.id, ${bookingId}, i."seatId", i.price::numeric(10,2), ${at}
+                FROM jsonb_to_recordset(${itemsJson}::jsonb) AS i(id uuid, "seatId" uuid, price text)
               ON CONFLICT (seat_id, booking_id) DO NOTHING`,
         ];
       }
