@@ -1,4 +1,5 @@
 import { ReadModelSchemas1764036000000 } from './1764036000000-ReadModelSchemas.js';
+import { ReadModelTables1764036100000 } from './1764036100000-ReadModelTables.js';
 
 /** Every migration, oldest first. TypeORM runs the ones it has not run yet when the service starts. */
-export const migrations = [ReadModelSchemas1764036000000];
+export const migrations = [ReadModelSchemas1764036000000, ReadModelTables1764036100000];

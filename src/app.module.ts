@@ -9,6 +9,7 @@ import { migrations } from '../migrations/all.js';
 import { Environment, validateEnvironment } from './config.js';
 import { AuthModule } from './auth.js';
 import { ProjectionsModule } from './projections/projections.module.js';
+import { readModelEntities } from './read/read-model.entities.js';
 import { ReadModule } from './read/read.module.js';
 import { BookingModule } from './write/booking/booking.module.js';
 import { CatalogModule } from './write/catalog/catalog.module.js';
@@ -28,7 +29,7 @@ const readModelDatabase = TypeOrmModule.forRootAsync({
       applicationName: 'eventix-read-models',
       migrations,
       migrationsRun: true,
-      autoLoadEntities: true,
+      entities: readModelEntities,
       extra: { max: 10 },
     };
   },
