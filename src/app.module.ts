@@ -8,6 +8,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { migrations } from '../migrations/all.js';
 import { Environment, validateEnvironment } from './config.js';
 import { AuthModule } from './auth.js';
+import { KafkaModule } from './kafka.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { readModelEntities } from './read/read-model.entities.js';
 import { ReadModule } from './read/read.module.js';
@@ -68,6 +69,7 @@ export class AppModule {
         CatalogModule,
         BookingModule,
         PaymentModule,
+        KafkaModule,
         ProjectionsModule,
         ReadModule,
       ],

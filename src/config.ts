@@ -29,6 +29,10 @@ export class Environment {
   @Matches(BROKER, { each: true, message: 'KAFKA_BROKERS must be comma-separated host:port pairs' })
   KAFKA_BROKERS: string[] | undefined = undefined;
 
+  /** Prefix of every Kafka topic and consumer group (several deployments, or test runs, on one broker). */
+  @Matches(/^[A-Za-z0-9._-]{0,100}$/, { message: 'KAFKA_TOPIC_PREFIX may hold letters, digits, ".", "_" and "-"' })
+  KAFKA_TOPIC_PREFIX: string = 'eventix.';
+
   @IsString() @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' })
   AUTH_JWT_SECRET: string = DEVELOPMENT_JWT_SECRET;
 
@@ -41,8 +45,12 @@ export class Environment {
   @IsOptional() @IsString()
   AUTH_AUDIENCE: string | undefined = undefined;
 
-  @Min(10) @Max(86_400) @IsInt()
+  @Min(1) @Max(86_400) @IsInt()
   BOOKING_HOLD_SECONDS: number = 600;
+
+  /** How often the hold-expiry worker looks: a hold ends at most this long (plus projection lag) after expires_at. */
+  @Min(1) @Max(3_600) @IsInt()
+  BOOKING_EXPIRY_SWEEP_SECONDS: number = 5;
 
   @Min(1) @Max(100) @IsInt()
   MAX_SEATS_PER_BOOKING: number = 10;

@@ -23,7 +23,15 @@ export class HealthController {
       () => this.indicators.check('eventStore').attempt(() => this.store.ping()).withTimeout(2_000),
       () => this.database.pingCheck('database').withTimeout(2_000),
       () => this.projectionsHealth(),
+      () => this.kafkaHealth(),
     ]);
+  }
+
+  /** The publisher's checkpoint: it waits while Kafka is unset or down (nothing is lost), so degraded, not down. */
+  private async kafkaHealth() {
+    const publisher = await this.projections.publisherHealth();
+    const session = this.indicators.check('kafka');
+    return publisher.configured && publisher.lastError ? session.degraded({ publisher }) : session.up({ publisher });
   }
 
   /** Where each projector is in the log, whether it runs here, and what it parked: degraded, not down, while events are parked. */

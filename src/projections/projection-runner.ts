@@ -4,6 +4,18 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { EventStore, Position, Recorded } from '../write/event-store/event-store.port.js';
 import type { Projector } from './projector.js';
 
+/**
+ * A follower of the log that acts outside the read-model database (publishes to Kafka, sends
+ * commands): it reacts to a batch, then its checkpoint moves. A crash in between makes it react
+ * to the batch again, so reactions must be idempotent (at-least-once). A reaction that throws is
+ * retried, never skipped: a reactor parks nothing, it handles its own hopeless cases.
+ */
+export type Reactor = {
+  name: string;
+  handles: ReadonlySet<string>;
+  react: (batch: Recorded[]) => Promise<void>;
+};
+
 /** Advisory-lock namespace of projectors (the event store locks streams with one-key locks, a separate space). */
 const LOCK_NAMESPACE = 7_301;
 const BATCH_SIZE = 500;
@@ -43,7 +55,7 @@ export class ProjectionRunner {
   readonly status: RunnerStatus;
 
   constructor(
-    private readonly projector: Projector,
+    private readonly projector: Projector | Reactor,
     private readonly store: EventStore,
     private readonly dataSource: DataSource,
     private readonly databaseUrl: string,
@@ -114,6 +126,13 @@ export class ProjectionRunner {
   async apply(batch: Recorded[]): Promise<void> {
     const from = this.status.position;
     const to = batch[batch.length - 1].position;
+    if ('react' in this.projector) {
+      const handled = batch.filter((event) => this.projector.handles.has(event.type));
+      if (handled.length > 0) await this.projector.react(handled);
+      await this.dataSource.transaction((tx) => this.moveCheckpoint(tx, from, to));
+      this.status.position = to;
+      return;
+    }
     try {
       await this.dataSource.transaction((tx) => this.applyAll(tx, batch, from, to));
     } catch (error) {
@@ -126,6 +145,7 @@ export class ProjectionRunner {
   }
 
   private async applyAll(tx: EntityManager, batch: Recorded[], from: string, to: string): Promise<void> {
+    if ('react' in this.projector) throw new Error('unreachable: reactors do not apply SQL');
     const handled = batch.filter((event) => this.projector.handles.has(event.type));
     if (handled.length > 0) {
       const marked: { event_id: string }[] = await tx.query(
@@ -145,6 +165,7 @@ export class ProjectionRunner {
   }
 
   private project(event: Recorded) {
+    if ('react' in this.projector) throw new Error('unreachable: reactors do not project');
     try {
       return this.projector.project(event);
     } catch (error) {

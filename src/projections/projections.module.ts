@@ -1,6 +1,9 @@
 import { Global, Module } from '@nestjs/common';
+import { FollowUps } from '../write/follow-ups.reactor.js';
+import { SeatInventoryModule } from '../write/seat-inventory/seat-inventory.module.js';
+import { KafkaPublisher } from './kafka-publisher.js';
 import { ProjectionsService } from './projections.service.js';
 
 @Global()
-@Module({ providers: [ProjectionsService], exports: [ProjectionsService] })
+@Module({ imports: [SeatInventoryModule], providers: [ProjectionsService, FollowUps, KafkaPublisher], exports: [ProjectionsService] })
 export class ProjectionsModule {}

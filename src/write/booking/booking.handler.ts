@@ -10,7 +10,7 @@ import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type
 import { handleCommand, loadState } from '../event-store/handle-command.js';
 import { StreamCache } from '../event-store/stream-cache.js';
 import { SeatInventoryService } from '../seat-inventory/seat-inventory.service.js';
-import { type Booking, bookingDecider, bookingStream, type BookingItem } from './booking.decider.js';
+import { type Booking, type BookingCommand, bookingDecider, bookingStream, type BookingItem } from './booking.decider.js';
 
 /** What POST /bookings answers, the first time and on every retry with the same Idempotency-Key. */
 export type PlacedBooking = { booking: Extract<Booking, { placed: unknown }>; position: Position | undefined };
@@ -139,3 +139,64 @@ export class CancelBookingHandler implements ICommandHandler<CancelBookingMessag
     return { position: latestPosition(cancelled.position, released.position), paymentId: cancelled.state.paymentId };
   }
 }
+
+export class ExpireBookingMessage extends Command<{ expired: boolean }> {
+  constructor(
+    readonly bookingId: string,
+    readonly context: MessageContext,
+  ) {
+    super();
+  }
+}
+
+export class CancelForEventMessage extends Command<{ cancelled: boolean }> {
+  constructor(
+    readonly bookingId: string,
+    readonly context: MessageContext,
+  ) {
+    super();
+  }
+}
+
+/**
+ * A hold that ran out, or an event that was cancelled: the booking stream decides (a payment that
+ * confirmed it first wins, and the other command changes nothing), then its seats go back.
+ */
+@CommandHandler(ExpireBookingMessage)
+export class ExpireBookingHandler implements ICommandHandler<ExpireBookingMessage> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly inventory: SeatInventoryService,
+  ) {}
+
+  async execute({ bookingId, context }: ExpireBookingMessage) {
+    const command = { type: 'ExpireBooking', data: { bookingId, now: new Date().toISOString() } } as const;
+    return { expired: await cancelThenRelease(this.store, this.inventory, bookingId, command, context) };
+  }
+}
+
+@CommandHandler(CancelForEventMessage)
+export class CancelForEventHandler implements ICommandHandler<CancelForEventMessage> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly inventory: SeatInventoryService,
+  ) {}
+
+  async execute({ bookingId, context }: CancelForEventMessage) {
+    return { cancelled: await cancelThenRelease(this.store, this.inventory, bookingId, { type: 'CancelForEvent', data: { bookingId } }, context) };
+  }
+}
+
+const cancelThenRelease = async (
+  store: EventStore,
+  inventory: SeatInventoryService,
+  bookingId: string,
+  command: Extract<BookingCommand, { type: 'ExpireBooking' | 'CancelForEvent' }>,
+  context: MessageContext,
+): Promise<boolean> => {
+  const handled = await handleCommand(store, bookingStream(bookingId), bookingDecider, command, context);
+  if (handled.events.length === 0 || handled.state.status === 'None') return false;
+  const { eventId } = handled.state.placed;
+  await inventory.execute({ type: 'ReleaseSeats', data: { eventId, bookingId, reason: 'booking-cancelled' } }, context);
+  return true;
+};

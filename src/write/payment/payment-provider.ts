@@ -1,8 +1,10 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { Kafka, Producer } from 'kafkajs';
 import { Environment } from '../../config.js';
+import { idempotentProducer, KAFKA, topics } from '../../kafka.js';
 import { signWebhook, type WebhookBody } from './webhook-signature.js';
 
 /**
@@ -32,18 +34,21 @@ const DELIVERY_ATTEMPTS = 8;
 
 /**
  * The built-in `test` provider (the default outside production). It decides by payment method,
- * then posts the outcome to this service's own webhook, signed like a real provider's, retrying
- * with back-off until it is acknowledged (an outcome may so arrive more than once).
+ * then delivers the outcome the way a real provider would: to the payment-outcomes Kafka topic when
+ * Kafka is configured, else to this service's own webhook, signed. It retries with back-off until
+ * the delivery is acknowledged, so an outcome may arrive more than once.
  */
 @Injectable()
 export class TestPaymentProvider implements PaymentProvider, OnApplicationShutdown {
   readonly name = 'test';
   private readonly logger = new Logger(TestPaymentProvider.name);
   private readonly timers = new Set<NodeJS.Timeout>();
+  private producer?: Promise<Producer>;
 
   constructor(
     private readonly env: Environment,
     private readonly http: HttpAdapterHost,
+    @Inject(KAFKA) private readonly kafka: Kafka | null,
   ) {}
 
   supports(paymentMethod: string): boolean {
@@ -66,27 +71,49 @@ export class TestPaymentProvider implements PaymentProvider, OnApplicationShutdo
     this.logger.log(`Refund of payment ${paymentId} accepted`);
   }
 
-  onApplicationShutdown() {
+  async onApplicationShutdown() {
     for (const timer of this.timers) clearTimeout(timer);
+    await (await this.producer?.catch(() => undefined))?.disconnect();
   }
 
+  /** Through Kafka when it is configured (the payment-outcomes topic), else the signed webhook. */
   private async deliver(body: WebhookBody, attempt: number): Promise<void> {
-    const payload = JSON.stringify(body);
-    const address = this.http.httpAdapter.getHttpServer().address() as AddressInfo | null;
     try {
-      if (!address) throw new Error('the service is not listening');
-      const response = await fetch(`http://127.0.0.1:${address.port}/payments/webhook`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'eventix-signature': signWebhook(payload, this.env.PAYMENT_WEBHOOK_SECRET) },
-        body: payload,
-      });
-      if (!response.ok) throw new Error(`webhook answered ${response.status}`);
+      if (this.kafka) await this.publish(body);
+      else await this.post(body);
     } catch (error) {
       if (attempt >= DELIVERY_ATTEMPTS) {
         this.logger.error(`Gave up delivering ${body.type} of ${body.data.paymentId}: ${(error as Error).message}`);
         return;
       }
       this.later(100 * 2 ** attempt, () => this.deliver(body, attempt + 1));
+    }
+  }
+
+  private async post(body: WebhookBody) {
+    const payload = JSON.stringify(body);
+    const address = this.http.httpAdapter.getHttpServer().address() as AddressInfo | null;
+    if (!address) throw new Error('the service is not listening');
+    const response = await fetch(`http://127.0.0.1:${address.port}/payments/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'eventix-signature': signWebhook(payload, this.env.PAYMENT_WEBHOOK_SECRET) },
+      body: payload,
+    });
+    if (!response.ok) throw new Error(`webhook answered ${response.status}`);
+  }
+
+  private async publish(body: WebhookBody) {
+    this.producer ??= (async () => {
+      const producer = idempotentProducer(this.kafka!);
+      await producer.connect();
+      return producer;
+    })();
+    try {
+      const producer = await this.producer;
+      await producer.send({ topic: topics(this.env).paymentOutcomes, acks: -1, messages: [{ key: body.data.paymentId, value: JSON.stringify(body) }] });
+    } catch (error) {
+      this.producer = undefined;
+      throw error;
     }
   }
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PaymentOutcomeConsumer } from './payment-outcome.consumer.js';
 import { PaymentController } from './payment.controller.js';
 import { RecordPaymentOutcomeHandler, RefundPaymentHandler, RequestPaymentHandler } from './payment.handler.js';
 import { PAYMENT_PROVIDER, TestPaymentProvider } from './payment-provider.js';
@@ -12,6 +13,7 @@ import { PAYMENT_PROVIDER, TestPaymentProvider } from './payment-provider.js';
     RequestPaymentHandler,
     RecordPaymentOutcomeHandler,
     RefundPaymentHandler,
+    PaymentOutcomeConsumer,
   ],
 })
 export class PaymentModule {}

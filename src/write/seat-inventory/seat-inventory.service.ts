@@ -98,4 +98,10 @@ export class SeatInventoryService {
       }
     }
   }
+
+  /** The bookings that hold seats of the event now. */
+  async bookingsHolding(eventId: string): Promise<string[]> {
+    const { state } = await this.inventories.load(seatInventoryStream(eventId));
+    return [...state.bookings.keys()];
+  }
 }

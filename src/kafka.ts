@@ -1,0 +1,44 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { Environment } from './config.js';
+
+/** The Kafka client when KAFKA_BROKERS is set; null when it is not (nothing is published, the checkpoint waits). */
+export const KAFKA = Symbol('KAFKA');
+
+export const topics = (env: Pick<Environment, 'KAFKA_TOPIC_PREFIX'>) => ({
+  bookings: `${env.KAFKA_TOPIC_PREFIX}bookings`,
+  payments: `${env.KAFKA_TOPIC_PREFIX}payments`,
+  events: `${env.KAFKA_TOPIC_PREFIX}events`,
+  paymentOutcomes: `${env.KAFKA_TOPIC_PREFIX}payment-outcomes`,
+});
+
+const toNestLevel = (level: logLevel) => (level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug');
+
+/** A producer that waits for every in-sync replica and never writes a message twice on a retry. */
+export const idempotentProducer = (kafka: Kafka): Producer =>
+  kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: KAFKA,
+      inject: [Environment],
+      useFactory: (env: Environment) => {
+        if (!env.KAFKA_BROKERS) return null;
+        const logger = new Logger('Kafka');
+        return new Kafka({
+          clientId: 'eventix',
+          brokers: env.KAFKA_BROKERS,
+          connectionTimeout: 3_000,
+          retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
+          logLevel: logLevel.WARN,
+          logCreator: () => ({ namespace, level, log: { message, ...extra } }) =>
+            logger[toNestLevel(level)](`${namespace}: ${message} ${JSON.stringify(extra)}`),
+        });
+      },
+    },
+  ],
+  exports: [KAFKA],
+})
+export class KafkaModule {}
