@@ -14,6 +14,17 @@ export const topics = (env: Pick<Environment, 'KAFKA_TOPIC_PREFIX'>) => ({
 
 const toNestLevel = (level: logLevel) => (level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug');
 
+/** Creates the topics that do not exist yet and waits for their leaders (auto-creation races a fresh subscriber). */
+export const ensureTopics = async (kafka: Kafka, names: string[]): Promise<void> => {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+};
+
 /** A producer that waits for every in-sync replica and never writes a message twice on a retry. */
 export const idempotentProducer = (kafka: Kafka): Producer =>
   kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });

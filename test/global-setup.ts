@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { getContainerRuntimeClient, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 
 /**
@@ -8,6 +9,7 @@ import { getContainerRuntimeClient, GenericContainer, Wait, type StartedTestCont
 let eventStoreContainer: StartedTestContainer | undefined;
 
 export default async function globalSetup(): Promise<void> {
+  startKafka();
   if (!process.env.TEST_EVENTSTORE_URL && process.env.EVENTSTORE_URL) process.env.TEST_EVENTSTORE_URL = process.env.EVENTSTORE_URL;
   if (process.env.TEST_EVENTSTORE_URL) return;
   try {
@@ -29,3 +31,14 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_EVENTSTORE_URL = `esdb://${eventStoreContainer.getHost()}:${eventStoreContainer.getMappedPort(2113)}?tls=false`;
   (globalThis as { __eventStoreContainer?: StartedTestContainer }).__eventStoreContainer = eventStoreContainer;
 }
+
+/**
+ * A real Kafka broker for the suites that need one: TEST_KAFKA_BROKERS when given, else the
+ * project's own broker (scripts/kafka.sh), started here and stopped by the teardown.
+ */
+const startKafka = () => {
+  if (process.env.TEST_KAFKA_BROKERS) return;
+  execFileSync('scripts/kafka.sh', ['start'], { stdio: 'inherit' });
+  process.env.TEST_KAFKA_BROKERS = '127.0.0.1:19092';
+  process.env.TEST_KAFKA_STARTED_HERE = 'true';
+};

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { Environment } from '../config.js';
-import { idempotentProducer, KAFKA, topics } from '../kafka.js';
+import { ensureTopics, idempotentProducer, KAFKA, topics } from '../kafka.js';
 import type { BookingEvent } from '../write/booking/booking.decider.js';
 import type { CatalogEventEvent } from '../write/catalog/event.decider.js';
 import type { Recorded } from '../write/event-store/event-store.port.js';
@@ -119,6 +119,7 @@ export class KafkaPublisher implements Reactor, OnApplicationShutdown {
   private connected(): Promise<Producer> {
     if (!this.kafka) throw new Error('Kafka is not configured');
     this.producer ??= (async () => {
+      await ensureTopics(this.kafka!, Object.values(this.topics));
       const producer = idempotentProducer(this.kafka!);
       await producer.connect();
       return producer;

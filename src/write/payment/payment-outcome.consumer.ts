@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { v5 as uuidv5 } from 'uuid';
 import { Environment } from '../../config.js';
-import { KAFKA, topics } from '../../kafka.js';
+import { ensureTopics, KAFKA, topics } from '../../kafka.js';
 import { WebhookPayload } from './payment.dto.js';
 import { RecordPaymentOutcomeMessage } from './payment.handler.js';
 
@@ -32,20 +32,43 @@ export class PaymentOutcomeConsumer implements OnApplicationBootstrap, OnApplica
     private readonly env: Environment,
   ) {}
 
-  async onApplicationBootstrap() {
-    if (!this.kafka) return;
-    this.consumer = this.kafka.consumer({ groupId: `${this.env.KAFKA_TOPIC_PREFIX}${CONSUMER}`, retry: { retries: 10 } });
-    // Started in the background: the service answers HTTP while the broker is still coming up.
-    void this.run(this.consumer).catch((error: Error) => this.logger.error(`Payment outcomes are not consumed: ${error.message}`));
+  private stopped = false;
+
+  onApplicationBootstrap() {
+    // In the background: the service answers HTTP while the broker is away or still coming up.
+    if (this.kafka) void this.keepConsuming(this.kafka);
   }
 
   async onApplicationShutdown() {
+    this.stopped = true;
     await this.consumer?.disconnect().catch(() => undefined);
   }
 
-  private async run(consumer: Consumer) {
+  /** Starts the consumer, and starts it again whenever it stops on an error kafkajs does not retry itself. */
+  private async keepConsuming(kafka: Kafka) {
+    while (!this.stopped) {
+      const consumer = kafka.consumer({ groupId: `${this.env.KAFKA_TOPIC_PREFIX}${CONSUMER}`, retry: { retries: 10 } });
+      this.consumer = consumer;
+      const crashed = new Promise<void>((resolve) => {
+        consumer.on(consumer.events.CRASH, ({ payload }) => !payload.restart && resolve());
+        consumer.on(consumer.events.DISCONNECT, () => resolve());
+      });
+      try {
+        await this.run(kafka, consumer);
+        await crashed;
+      } catch (error) {
+        if (!this.stopped) this.logger.warn(`Payment outcomes: ${(error as Error).message}; trying again in 5 s`);
+      }
+      await consumer.disconnect().catch(() => undefined);
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 5_000));
+    }
+  }
+
+  private async run(kafka: Kafka, consumer: Consumer) {
+    const topic = topics(this.env).paymentOutcomes;
+    await ensureTopics(kafka, [topic]);
     await consumer.connect();
-    await consumer.subscribe({ topic: topics(this.env).paymentOutcomes, fromBeginning: true });
+    await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
         let outcome: WebhookPayload;

@@ -20,9 +20,11 @@ export interface PaymentProvider {
 }
 export const PAYMENT_PROVIDER = Symbol('PAYMENT_PROVIDER');
 
-/** Test payment methods, as card test modes name them: what each one's charge ends in. */
-const TEST_METHODS: Record<string, { outcome: 'succeeded' } | { outcome: 'failed'; reason: string }> = {
+/** Test payment methods, as card test modes name them: what each one's charge ends in, and when. */
+const TEST_METHODS: Record<string, ({ outcome: 'succeeded' } | { outcome: 'failed'; reason: string }) & { afterMs?: number }> = {
   pm_card_visa: { outcome: 'succeeded' },
+  // Succeeds, but the provider reports it only after 6 s: a late outcome, as real providers send them.
+  pm_card_visa_delayed: { outcome: 'succeeded', afterMs: 6_000 },
   pm_card_mastercard: { outcome: 'succeeded' },
   pm_card_chargeDeclined: { outcome: 'failed', reason: 'Your card was declined.' },
   pm_card_insufficientFunds: { outcome: 'failed', reason: 'Your card has insufficient funds.' },
@@ -63,7 +65,7 @@ export class TestPaymentProvider implements PaymentProvider, OnApplicationShutdo
       type: decision.outcome === 'succeeded' ? 'payment.succeeded' : 'payment.failed',
       data: { paymentId, attempt, externalId, reason: decision.outcome === 'failed' ? decision.reason : null },
     };
-    this.later(OUTCOME_DELAY_MS, () => this.deliver(body, 1));
+    this.later(decision.afterMs ?? OUTCOME_DELAY_MS, () => this.deliver(body, 1));
     return { externalId };
   }
 
