@@ -101,6 +101,28 @@ describe('write side through HTTP', () => {
     });
   });
 
+  it("cancels a cancelled event's bookings and refunds the paid ones", async () => {
+    const { eventId, seats, admin } = await publishedEvent(app, 1, 3);
+    const pending = await book(alice, eventId, [seats[0]]).expect(201);
+    const paid = await book(bob, eventId, [seats[1]]).expect(201);
+    const payment = await http().post(`/bookings/${paid.body.id}/payments`).set('authorization', bob).send({ paymentMethod: 'pm_card_visa' }).expect(202);
+    await until(async () => ((await streamOf(`booking-${paid.body.id}`)).some((e) => e.type === 'BookingConfirmed') ? true : undefined));
+
+    await http().post(`/events/${eventId}/cancel`).set('authorization', admin).expect(200);
+    for (const booking of [pending, paid]) {
+      const cancelled = await until(async () => (await streamOf(`booking-${booking.body.id}`)).find((e) => e.type === 'BookingCancelled'));
+      expect(cancelled.data).toEqual({ bookingId: booking.body.id, reason: 'event-cancelled' });
+      expect(cancelled.metadata).toMatchObject({ userId: 'system:follow-ups' });
+    }
+    const refund = await until(async () => (await streamOf(`payment-${payment.body.paymentId}`)).find((e) => e.type === 'PaymentRefunded'));
+    expect(refund.data).toMatchObject({ bookingId: paid.body.id, amountMinor: 12000, reason: 'booking-cancelled' });
+    const released = await until(async () => {
+      const inventory = await streamOf(`seats-${eventId}`);
+      return inventory.filter((e) => e.type === 'SeatsReleased').length === 2 ? inventory : undefined;
+    });
+    expect(released.map((e) => e.type)).toEqual(['SeatsReserved', 'SeatsReserved', 'SalesClosed', 'SeatsReleased', 'SeatsReleased']);
+  });
+
   describe('bookings', () => {
     let eventId: string;
     let seats: SeatOfVenue[];
