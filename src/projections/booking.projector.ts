@@ -7,6 +7,7 @@ import { occurredAt, type Projector, sql } from './projector.js';
 /** booking.bookings and booking.booking_items of data-model.md. */
 export const bookingProjector: Projector = {
   name: 'booking',
+  tables: ['booking.bookings', 'booking.booking_items'],
   handles: new Set(['BookingPlaced', 'BookingConfirmed', 'BookingCancelled']),
   project: (recorded: Recorded) => {
     const event = recorded as unknown as BookingEvent;

@@ -31,6 +31,7 @@ const setSeats = (bookingId: string, status: 'RESERVED' | 'SOLD' | 'AVAILABLE', 
  */
 export const catalogProjector: Projector = {
   name: 'catalog',
+  tables: ['catalog.venues', 'catalog.seats', 'catalog.events', 'catalog.event_seat_prices', 'catalog.seat_availability'],
   handles: new Set([
     'VenueCreated', 'SeatsAdded', 'EventCreated', 'EventPricesChanged', 'EventPublished', 'EventCancelled',
     'BookingPlaced', 'BookingConfirmed', 'BookingCancelled',

@@ -6,6 +6,7 @@ import { occurredAt, type Projector, sql } from './projector.js';
 /** payment.payments of data-model.md: one row per booking, showing its latest attempt. */
 export const paymentProjector: Projector = {
   name: 'payment',
+  tables: ['payment.payments'],
   handles: new Set(['PaymentRequested', 'PaymentProcessing', 'PaymentSucceeded', 'PaymentFailed']),
   project: (recorded: Recorded) => {
     const event = recorded as unknown as PaymentEvent;

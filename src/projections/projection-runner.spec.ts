@@ -19,6 +19,7 @@ describe('projection runner', () => {
 
   const tallyProjector = (name: string, sabotage: (event: Recorded) => string | undefined = () => undefined): Projector => ({
     name,
+    tables: ['public.tally'],
     handles: new Set(['Counted']),
     project: (event) => {
       const extra = sabotage(event);

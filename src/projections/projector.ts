@@ -16,6 +16,8 @@ export const sql = (strings: TemplateStringsArray, ...values: unknown[]): Sql =>
 export type Projector = {
   /** Key of its checkpoint and its processed marks; never renamed once deployed. */
   name: string;
+  /** The tables it writes, schema-qualified: what a replay rebuilds in shadow copies and swaps in. */
+  tables: readonly string[];
   handles: ReadonlySet<string>;
   project: (event: Recorded) => Sql[];
 };

@@ -69,6 +69,8 @@ export interface EventStore {
   readAll(options: { after?: Position; limit: number }): Promise<Recorded[]>;
   /** readAll, then live: every event after `after`, once, in order, until `signal` aborts. */
   subscribeToAll(options: { after?: Position; signal: AbortSignal }): AsyncIterable<Recorded>;
+  /** How many events the log holds, where the store can tell cheaply (for progress bars). */
+  countAll?(): Promise<number>;
   /** Checks that the store answers (for /health); resolves with details worth showing there. */
   ping(): Promise<Record<string, unknown>>;
   close(): Promise<void>;

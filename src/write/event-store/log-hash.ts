@@ -43,20 +43,24 @@ export type ChainCheck =
   | { intact: true; events: number }
   | { intact: false; streamName: string; revision: bigint; expected: string; found: string };
 
+type Linked = { revision: bigint; type: string; data: unknown; metadata: { eventId: string; hash: string } };
+
+/** The hash an event must carry, given the hash of the event before it in its stream. */
+export const expectedLink = (streamName: string, previousHash: string, event: Linked): string => {
+  const { eventId, hash: _stored, ...rest } = event.metadata;
+  return chainHash(previousHash, contentDigest({ streamName, eventId, type: event.type, data: event.data, metadata: rest }));
+};
+
 /** Recomputes a stream's chain from revision 0; names the first event whose link does not hold. */
-export const verifyChain = (
-  streamName: string,
-  events: Iterable<{ revision: bigint; type: string; data: unknown; metadata: { eventId: string; hash: string } }>,
-): ChainCheck => {
+export const verifyChain = (streamName: string, events: Iterable<Linked>): ChainCheck => {
   let previous = GENESIS_HASH;
   let count = 0;
   for (const event of events) {
-    const { eventId, hash, ...rest } = event.metadata;
-    const expected = chainHash(previous, contentDigest({ streamName, eventId, type: event.type, data: event.data, metadata: rest }));
-    if (event.revision !== BigInt(count) || hash !== expected) {
-      return { intact: false, streamName, revision: event.revision, expected, found: hash };
+    const expected = expectedLink(streamName, previous, event);
+    if (event.revision !== BigInt(count) || event.metadata.hash !== expected) {
+      return { intact: false, streamName, revision: event.revision, expected, found: event.metadata.hash };
     }
-    previous = hash;
+    previous = event.metadata.hash;
     count++;
   }
   return { intact: true, events: count };

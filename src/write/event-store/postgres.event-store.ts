@@ -249,6 +249,11 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  async countAll(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM eventstore.events');
+    return Number(rows[0].n);
+  }
+
   /** Also says how old the oldest writing transaction on the server is: it holds every reader back. */
   async ping(): Promise<Record<string, unknown>> {
     const { rows } = await this.pool.query<{ seconds: number }>(

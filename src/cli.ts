@@ -1,0 +1,297 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { once } from 'node:events';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { migrations } from '../migrations/all.js';
+import { type Environment, validateEnvironment } from './config.js';
+import { ensureDatabase } from './database.js';
+import { PROJECTORS } from './projections/projections.service.js';
+import { type Bound, Rebuild } from './projections/replay.js';
+import { bookingDecider, bookingStream } from './write/booking/booking.decider.js';
+import { eventStream } from './write/catalog/event.decider.js';
+import { openEventStore } from './write/event-store/event-store.module.js';
+import { type EventStore, normalizePosition, type Position, type Recorded } from './write/event-store/event-store.port.js';
+import { expectedLink, GENESIS_HASH, verifyChain } from './write/event-store/log-hash.js';
+import { formatMoney } from './write/money.js';
+import { paymentDecider, paymentStream } from './write/payment/payment.decider.js';
+import { paymentIdOf } from './write/payment/payment.handler.js';
+import { seatInventoryStream } from './write/seat-inventory/seat-inventory.decider.js';
+
+/**
+ * eventix: replay, audit and verify, over the service's own configuration (the same environment
+ * variables). Exit codes: 0 done / agreed, 1 a difference or a broken chain was found, 2 bad usage.
+ */
+type Context = { env: Environment; store: EventStore; pool: pg.Pool };
+
+const withContext = async <T>(work: (context: Context) => Promise<T>): Promise<T> => {
+  Logger.overrideLogger(['error', 'warn']); // stdout is the command's answer
+  const env = validateEnvironment(process.env);
+  await ensureDatabase(env.DATABASE_URL);
+  const migrator = new DataSource({ type: 'postgres', url: env.DATABASE_URL, migrations, logging: false });
+  await migrator.initialize();
+  await migrator.runMigrations();
+  await migrator.destroy();
+  const store = await openEventStore(env);
+  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4, application_name: 'eventix-cli' });
+  try {
+    return await work({ env, store, pool });
+  } finally {
+    await pool.end();
+    await store.close();
+  }
+};
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const json = (value: unknown) => JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? Number(v) : v instanceof Map ? Object.fromEntries(v) : v), 2);
+
+const parseTime = (text: string) => {
+  const time = new Date(text);
+  if (Number.isNaN(time.getTime())) throw new InvalidArgumentError('not a date/time (ISO 8601, e.g. 2026-11-25T10:00:00Z)');
+  return time;
+};
+const parsePosition = (text: string) => {
+  const position = normalizePosition(text);
+  if (!position) throw new InvalidArgumentError('not a position (as commands answer it, e.g. 00000000000000000812:00000000000000000042)');
+  return position;
+};
+
+/** A bar with events/s and ETA on a terminal; a plain line every two seconds otherwise (CI, pipes). */
+const progressReporter = (label: string, total: number | undefined) => {
+  const started = Date.now();
+  if (process.stderr.isTTY) {
+    const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total} events | {speed} events/s | ETA {eta_formatted}`, stream: process.stderr });
+    bar.start(total ?? 0, 0, { speed: 0 });
+    return {
+      update: (done: number) => bar.update(done, { speed: Math.round(done / Math.max((Date.now() - started) / 1000, 0.001)) }),
+      stop: () => bar.stop(),
+    };
+  }
+  let last = 0;
+  return {
+    update: (done: number) => {
+      if (Date.now() - last < 2_000) return;
+      last = Date.now();
+      const rate = done / Math.max((Date.now() - started) / 1000, 0.001);
+      const eta = total && rate > 0 ? ` ETA ${Math.ceil((total - done) / rate)} s` : '';
+      process.stderr.write(`${label}: ${done}${total ? `/${total}` : ''} events, ${Math.round(rate)} events/s${eta}\n`);
+    },
+    stop: () => undefined,
+  };
+};
+
+const selectProjectors = (names: string[] | undefined) => {
+  if (!names || names.length === 0) return PROJECTORS;
+  const unknown = names.filter((name) => !PROJECTORS.some((p) => p.name === name));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown projection ${unknown.join(', ')} (known: ${PROJECTORS.map((p) => p.name).join(', ')})`);
+  return PROJECTORS.filter((p) => names.includes(p.name));
+};
+
+const replay = async (options: { projection?: string[]; until?: Date; untilPosition?: Position }) =>
+  withContext(async ({ store, pool }) => {
+    const rebuild = new Rebuild(pool, store, selectProjectors(options.projection));
+    const bound: Bound | undefined = options.until || options.untilPosition ? { time: options.until, position: options.untilPosition } : undefined;
+    const started = Date.now();
+    const progress = progressReporter('replay', await store.countAll?.());
+    const interrupt = new AbortController();
+    process.once('SIGINT', () => interrupt.abort());
+    try {
+      await rebuild.createShadows();
+      await rebuild.catchUp(bound ?? {}, progress.update, interrupt.signal);
+      await rebuild.swap(bound);
+    } finally {
+      progress.stop();
+    }
+    const seconds = (Date.now() - started) / 1000;
+    out(`replay: ${rebuild.applied} events into ${rebuild.projectors.map((p) => p.name).join(', ')} in ${seconds.toFixed(1)} s (${Math.round(rebuild.applied / seconds)} events/s); swapped in at ${rebuild.position ?? 'the start'}`);
+  });
+
+/** Rebuilds each projection in shadow tables up to where the live one is, and compares them row by row. */
+const verifyReadModels = async () =>
+  withContext(async ({ store, pool }) => {
+    let differences = 0;
+    for (const projector of PROJECTORS) {
+      const rebuild = new Rebuild(pool, store, [projector]);
+      const checkpoint = async (client: pg.PoolClient | pg.Pool, lock = '') =>
+        ((await client.query(`SELECT position FROM projections.checkpoints WHERE projector = $1 ${lock}`, [projector.name])).rows[0]?.position ?? '') as Position;
+      await rebuild.createShadows();
+      try {
+        await rebuild.catchUp({ position: await checkpoint(pool) });
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          // The live projector cannot move on while we compare: its next checkpoint update waits for us.
+          const live = await checkpoint(client, 'FOR UPDATE');
+          await rebuild.catchUp({ position: live }, undefined, undefined, client);
+          for (const { table, onlyLive, onlyRebuilt } of await rebuild.differences(client)) {
+            differences += onlyLive.length + onlyRebuilt.length;
+            out(`DRIFT in ${table} (projection ${projector.name}):`);
+            for (const row of onlyLive) out(`  live only:    ${JSON.stringify(row)}`);
+            for (const row of onlyRebuilt) out(`  rebuilt only: ${JSON.stringify(row)}`);
+          }
+          await client.query('ROLLBACK');
+        } finally {
+          client.release();
+        }
+      } finally {
+        await rebuild.dropShadows();
+      }
+      out(`verify: ${projector.name}: ${rebuild.applied} events replayed`);
+    }
+    out(differences === 0 ? 'verify: the read models agree with the event log' : `verify: ${differences} rows differ`);
+    return differences === 0;
+  });
+
+/** Recomputes every stream's hash chain over the whole log (docs/audit-log.md); names the first broken link. */
+const verifyLog = async () =>
+  withContext(async ({ store }) => {
+    const heads = new Map<string, { hash: string; next: bigint }>();
+    const progress = progressReporter('verify --log', await store.countAll?.());
+    let checked = 0;
+    try {
+      for (let page = await store.readAll({ limit: 2_000 }); page.length > 0; page = await store.readAll({ after: page.at(-1)!.position, limit: 2_000 })) {
+        for (const event of page) {
+          const head = heads.get(event.streamName) ?? { hash: GENESIS_HASH, next: 0n };
+          const expected = expectedLink(event.streamName, head.hash, event);
+          if (event.revision !== head.next || event.metadata.hash !== expected) {
+            progress.stop();
+            out(`verify --log: BROKEN LINK in stream ${event.streamName} at revision ${event.revision}` +
+              (event.revision !== head.next ? ` (expected revision ${head.next}: an event is missing)` : ` (its content does not match its hash ${event.metadata.hash}; expected ${expected})`));
+            return false;
+          }
+          heads.set(event.streamName, { hash: expected, next: head.next + 1n });
+          checked++;
+        }
+        progress.update(checked);
+      }
+    } finally {
+      progress.stop();
+    }
+    out(`verify --log: ${checked} events in ${heads.size} streams, every chain intact`);
+    return true;
+  });
+
+const oneLine = (event: Recorded) => {
+  const { correlationId, causationId, userId, occurredAt } = event.metadata;
+  return `${occurredAt}  ${event.streamName.split('-')[0].padEnd(8)} #${String(event.revision).padEnd(3)} ${event.type.padEnd(20)} by ${userId ?? '-'}  correlation ${correlationId}  causation ${causationId ?? '-'}\n      ${JSON.stringify(event.data)}`;
+};
+
+const audit = async (kind: 'booking' | 'event', id: string, options: { json?: boolean }) =>
+  withContext(async ({ store }) => {
+    const streams = kind === 'booking' ? [bookingStream(id), paymentStream(paymentIdOf(id))] : [eventStream(id), seatInventoryStream(id)];
+    const reads = await Promise.all(streams.map(async (stream) => ({ stream, ...(await store.readStream(stream)) })));
+    const events = reads.flatMap((r) => r.events).sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+    if (events.length === 0) {
+      out(`No ${kind} ${id} in the event log`);
+      return false;
+    }
+    const chains = reads.filter((r) => r.events.length > 0).map((r) => ({ stream: r.stream, ...verifyChain(r.stream, r.events) }));
+    if (options.json) {
+      out(json({ kind, id, events, chains }));
+    } else {
+      out(`History of ${kind} ${id} (${events.length} events):`);
+      for (const event of events) out(oneLine(event));
+      for (const chain of chains) out(chain.intact ? `hash chain of ${chain.stream}: intact (${chain.events} events)` : `hash chain of ${chain.stream}: BROKEN at revision ${chain.revision}`);
+    }
+    return chains.every((chain) => chain.intact);
+  });
+
+const stateAsOf = async (id: string, options: { asOf: Date }) =>
+  withContext(async ({ store }) => {
+    const until = (events: Recorded[]) => events.filter((e) => Date.parse(e.metadata.occurredAt) <= options.asOf.getTime());
+    const booking = until((await store.readStream(bookingStream(id))).events).reduce((s, e) => bookingDecider.evolve(s, e as never), bookingDecider.initialState());
+    const payment = until((await store.readStream(paymentStream(paymentIdOf(id)))).events).reduce((s, e) => paymentDecider.evolve(s, e as never), paymentDecider.initialState());
+    if (booking.status === 'None') {
+      out(`booking ${id} did not exist at ${options.asOf.toISOString()}`);
+      return false;
+    }
+    const { placed } = booking;
+    out(json({
+      bookingId: id,
+      asOf: options.asOf.toISOString(),
+      status: booking.status,
+      userId: placed.userId,
+      eventId: placed.eventId,
+      totalAmount: formatMoney(placed.totalMinor),
+      currency: placed.currency,
+      expiresAt: placed.expiresAt,
+      seats: placed.items.map((item) => ({ seatId: item.seatId, price: formatMoney(item.priceMinor) })),
+      ticketReference: booking.ticketReference,
+      cancellation: booking.cancellation,
+      payment: payment.status === 'None' ? null : { status: payment.status, attempt: payment.attempt, refunded: payment.refunded, failureReason: payment.failureReason },
+    }));
+    return true;
+  });
+
+/** NDJSON on stdout, page by page, waiting for the pipe: constant memory for any size of log. */
+const exportEvents = async (options: { stream?: string }) =>
+  withContext(async ({ store }) => {
+    const write = async (event: Recorded) => {
+      const line = JSON.stringify({ stream: event.streamName, revision: Number(event.revision), position: event.position, type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata: event.metadata });
+      if (!process.stdout.write(`${line}\n`)) await once(process.stdout, 'drain');
+    };
+    if (options.stream) {
+      for (const event of (await store.readStream(options.stream)).events) await write(event);
+      return;
+    }
+    for (let page = await store.readAll({ limit: 1_000 }); page.length > 0; page = await store.readAll({ after: page.at(-1)!.position, limit: 1_000 })) {
+      for (const event of page) await write(event);
+    }
+  });
+
+const program = new Command('eventix')
+  .description('Replay, audit and verify the Eventix event log and read models. Reads the same environment as the service (DATABASE_URL, EVENTSTORE_URL, …).')
+  .showHelpAfterError()
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+
+program
+  .command('replay')
+  .description('Rebuild read models from the event log into shadow tables and swap them in atomically; the API keeps answering meanwhile')
+  .option('--projection <name...>', `only these projections (${PROJECTORS.map((p) => p.name).join(', ')}); default all`)
+  .addOption(new Option('--until <time>', 'only events that occurred up to this time').argParser(parseTime).conflicts('untilPosition'))
+  .addOption(new Option('--until-position <position>', 'only events up to this log position').argParser(parsePosition))
+  .action(async (options) => replay(options));
+
+program
+  .command('verify')
+  .description('Rebuild every read model in shadow tables and compare it with the live one; exit 1 and print each difference on drift')
+  .option('--log', 'instead, recompute the hash chain of every stream and name the first broken link')
+  .action(async (options) => {
+    if (!(await (options.log ? verifyLog() : verifyReadModels()))) process.exitCode = 1;
+  });
+
+const auditCommand = program.command('audit').description('The full history of a booking or an event: who, when, correlation and causation');
+for (const kind of ['booking', 'event'] as const) {
+  auditCommand
+    .command(`${kind} <id>`)
+    .description(kind === 'booking' ? "a booking's events and its payment's, and whether their hash chains hold" : "an event's catalog events and its seat inventory, and whether their hash chains hold")
+    .option('--json', 'as JSON')
+    .action(async (id, options) => {
+      if (!(await audit(kind, id, options))) process.exitCode = 1;
+    });
+}
+
+program
+  .command('state')
+  .description("An aggregate's state at a past instant, from its events")
+  .command('booking <id>')
+  .description('the booking (and its payment) as it stood at --as-of')
+  .addOption(new Option('--as-of <time>', 'the instant (ISO 8601)').argParser(parseTime).makeOptionMandatory())
+  .action(async (id, options) => {
+    if (!(await stateAsOf(id, options))) process.exitCode = 1;
+  });
+
+program
+  .command('export')
+  .description('Events for auditors, one JSON object a line, streamed')
+  .option('--stream <name>', 'one stream (e.g. booking-<id>); default the whole log in global order')
+  .addOption(new Option('--format <format>', 'output format').choices(['ndjson']).makeOptionMandatory())
+  .action(async (options) => exportEvents(options));
+
+program.parseAsync(process.argv).catch((error: Error) => {
+  process.stderr.write(`eventix: ${error.name === 'ConfigurationError' ? error.message : (error.stack ?? String(error))}\n`);
+  process.exit(2);
+});

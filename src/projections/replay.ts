@@ -1,0 +1,181 @@
+import type { Pool, PoolClient } from 'pg';
+import type { EventStore, Position, Recorded } from '../write/event-store/event-store.port.js';
+import type { Projector } from './projector.js';
+
+/**
+ * Rebuilding read models from the log, for `eventix replay` and `eventix verify`. The projectors'
+ * tables are rebuilt in shadow copies (`<table>__shadow`, same columns, defaults and indexes), the
+ * live ones untouched and answering queries meanwhile; a replay then swaps them in one transaction.
+ * An interrupted replay leaves only shadow tables behind, which the next run replaces.
+ */
+export type Bound = { position?: Position; time?: Date };
+export type Progress = (applied: number) => void;
+
+const BATCH = 2_000;
+const shadowOf = (table: string) => `${table}__shadow`;
+const bare = (table: string) => table.split('.')[1];
+
+/** The projectors' SQL, pointed at the shadow tables (enum types and other tables keep their names). */
+const toShadows = (tables: readonly string[]) => {
+  const own = new Set(tables);
+  return (text: string) => text.replace(/\b(?:catalog|booking|payment|public)\.[a-z_]+\b/g, (name) => (own.has(name) ? shadowOf(name) : name));
+};
+
+const tablesOf = (projectors: Projector[]) => projectors.flatMap((p) => p.tables);
+
+const beyond = (event: Recorded, bound: Bound) =>
+  (bound.position !== undefined && event.position > bound.position) || (bound.time !== undefined && Date.parse(event.metadata.occurredAt) > bound.time.getTime());
+
+export class Rebuild {
+  private readonly rewrite: (text: string) => string;
+  /** Where the shadows are in the log. */
+  position: Position | undefined;
+  applied = 0;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly store: EventStore,
+    readonly projectors: Projector[],
+  ) {
+    this.rewrite = toShadows(tablesOf(projectors));
+  }
+
+  /** Fresh, empty shadow tables (a previous, interrupted run's are dropped). */
+  async createShadows(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const table of tablesOf(this.projectors)) {
+        await client.query(`DROP TABLE IF EXISTS ${shadowOf(table)} CASCADE`);
+        await client.query(`CREATE TABLE ${shadowOf(table)} (LIKE ${table} INCLUDING ALL)`);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Applies the log to the shadows, from where they are, up to `bound` (or the log's end). */
+  async catchUp(bound: Bound = {}, progress?: Progress, signal?: AbortSignal, client?: PoolClient): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const page = await this.store.readAll({ after: this.position, limit: BATCH });
+      const batch = page.filter((event) => !beyond(event, bound));
+      if (batch.length > 0) {
+        await this.applyBatch(batch, client);
+        this.position = batch[batch.length - 1].position;
+        this.applied += batch.length;
+        progress?.(this.applied);
+      }
+      if (batch.length < page.length || page.length < BATCH) return;
+    }
+  }
+
+  private async applyBatch(batch: Recorded[], given?: PoolClient): Promise<void> {
+    const client = given ?? (await this.pool.connect());
+    try {
+      if (!given) await client.query('BEGIN');
+      for (const event of batch) {
+        for (const projector of this.projectors) {
+          if (!projector.handles.has(event.type)) continue;
+          for (const statement of projector.project(event)) await client.query(this.rewrite(statement.text), statement.values);
+        }
+      }
+      if (!given) await client.query('COMMIT');
+    } catch (error) {
+      if (!given) await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      if (!given) client.release();
+    }
+  }
+
+  /**
+   * Swaps the shadows in, in one transaction: readers wait a moment and then read the new tables.
+   * Live projectors are held off (their tables and checkpoints are locked), the shadows take the
+   * last events (unless bounded), and the projectors' checkpoints move to where the shadows are.
+   */
+  async swap(bound?: Bound): Promise<void> {
+    const tables = tablesOf(this.projectors);
+    const names = this.projectors.map((p) => p.name);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL lock_timeout = '30s'`);
+      await client.query(`LOCK TABLE ${tables.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+      await client.query(`SELECT 1 FROM projections.checkpoints WHERE projector = ANY($1) FOR UPDATE`, [names]);
+      if (!bound) await this.catchUp({}, undefined, undefined, client);
+      const indexes = await this.indexNames(client, tables);
+      const foreignKeys = await this.foreignKeys(client, tables);
+      for (const table of tables) await client.query(`ALTER TABLE ${table} RENAME TO ${bare(table)}__old`);
+      await client.query(`DROP TABLE ${tables.map((t) => `${t}__old`).join(', ')} CASCADE`);
+      for (const table of tables) await client.query(`ALTER TABLE ${shadowOf(table)} RENAME TO ${bare(table)}`);
+      for (const { schema, shadow, live } of indexes) await client.query(`ALTER INDEX ${schema}.${shadow} RENAME TO ${live}`);
+      // LIKE copies no foreign keys: the new tables get the old ones' (which now name the new tables).
+      for (const { table, name, definition } of foreignKeys) await client.query(`ALTER TABLE ${table} ADD CONSTRAINT ${name} ${definition}`);
+      await client.query(
+        `INSERT INTO projections.checkpoints (projector, position) SELECT unnest($1::text[]), $2
+         ON CONFLICT (projector) DO UPDATE SET position = excluded.position, updated_at = now()`,
+        [names, this.position ?? ''],
+      );
+      // Events after the new checkpoint are applied again by the live projectors: their old marks must not stop them.
+      await client.query(`DELETE FROM booking.processed_events WHERE projector = ANY($1)`, [names]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Drops the shadows (verify, or giving up). */
+  async dropShadows(): Promise<void> {
+    for (const table of tablesOf(this.projectors)) await this.pool.query(`DROP TABLE IF EXISTS ${shadowOf(table)} CASCADE`);
+  }
+
+  /**
+   * The live tables' index names, and the shadow index that has the same definition: a shadow's
+   * indexes get generated names, and must carry the documented ones once swapped in.
+   */
+  private async indexNames(client: PoolClient, tables: string[]) {
+    const pairs: { schema: string; shadow: string; live: string }[] = [];
+    for (const table of tables) {
+      const [schema, name] = table.split('.');
+      const definitions = async (of: string) =>
+        (await client.query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = $2`, [schema, of]))
+          .rows.map((row) => ({ name: row.indexname, shape: row.indexdef.replace(/INDEX \S+ ON \S+/, 'INDEX ON') }));
+      const live = await definitions(name);
+      for (const shadow of await definitions(`${name}__shadow`)) {
+        const twin = live.find((index) => index.shape === shadow.shape);
+        if (twin) pairs.push({ schema, shadow: shadow.name, live: twin.name });
+      }
+    }
+    return pairs;
+  }
+
+  private async foreignKeys(client: PoolClient, tables: string[]) {
+    const { rows } = await client.query<{ table: string; name: string; definition: string }>(
+      `SELECT c.conrelid::regclass::text AS table, c.conname AS name, pg_get_constraintdef(c.oid) AS definition
+         FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY($1)`,
+      [tables],
+    );
+    return rows;
+  }
+
+  /** Rows that differ between each live table and its shadow, at most `limit` a table. */
+  async differences(client: PoolClient, limit = 20): Promise<{ table: string; onlyLive: unknown[]; onlyRebuilt: unknown[] }[]> {
+    const found = [];
+    for (const table of tablesOf(this.projectors)) {
+      const diff = async (a: string, b: string) =>
+        (await client.query(`SELECT to_jsonb(d) AS row FROM (SELECT * FROM ${a} EXCEPT ALL SELECT * FROM ${b}) d LIMIT $1`, [limit])).rows.map((r) => r.row);
+      const onlyLive = await diff(table, shadowOf(table));
+      const onlyRebuilt = await diff(shadowOf(table), table);
+      if (onlyLive.length > 0 || onlyRebuilt.length > 0) found.push({ table, onlyLive, onlyRebuilt });
+    }
+    return found;
+  }
+}
