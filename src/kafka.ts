@@ -19,7 +19,10 @@ export const ensureTopics = async (kafka: Kafka, names: string[]): Promise<void>
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+    // Only the missing ones: kafkajs logs an error for every topic that exists already.
+    const existing = new Set(await admin.listTopics());
+    const missing = names.filter((name) => !existing.has(name));
+    if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }

@@ -9,6 +9,7 @@ import { startApp } from './support/app.js';
 import { bearer } from './support/auth.js';
 import { publishedEvent } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
+import { wholeLog } from './support/event-log.js';
 
 const READ_MODEL_TABLES = [
   'catalog.venues', 'catalog.seats', 'catalog.events', 'catalog.event_seat_prices', 'catalog.seat_availability',
@@ -60,7 +61,7 @@ describe('projections of the real service', () => {
         const live = await dump(db);
         expect(live['booking.bookings']).toHaveLength(5);
         await db.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}, booking.processed_events, projections.checkpoints`);
-        const head = (await store.readAll({ limit: 100_000 })).at(-1)!.position;
+        const head = (await wholeLog(database.url)).at(-1)!.position;
         const runners = PROJECTORS.map((projector) => new ProjectionRunner(projector, store, db, database.url));
         for (const runner of runners) runner.start();
         for (const deadline = Date.now() + 20_000; runners.some((r) => r.status.position !== head) && Date.now() < deadline; ) {

@@ -1,17 +1,31 @@
-import { PostgresEventStore } from '../../src/write/event-store/postgres.event-store.js';
-import type { Recorded } from '../../src/write/event-store/event-store.port.js';
+import { Client } from 'pg';
+import { type Position, type Recorded, toPosition } from '../../src/write/event-store/event-store.port.js';
 
-/** Every event of a test database's log, in global order, straight from the store (no read model). */
+/**
+ * Every committed event of a test database's log, in global order, straight from the store's table
+ * (no read model). Not through readAll: readAll waits for every older transaction on the whole server
+ * to end (STYLE.md §3), so another test database's long transaction would make a check miss events
+ * that are committed.
+ */
 export const wholeLog = async (databaseUrl: string): Promise<Recorded[]> => {
-  const store = new PostgresEventStore({ connectionString: databaseUrl, max: 2 });
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
   try {
-    const events: Recorded[] = [];
-    for (let page = await store.readAll({ limit: 5_000 }); page.length > 0; page = await store.readAll({ after: page.at(-1)!.position, limit: 5_000 })) {
-      events.push(...page);
-    }
-    return events;
+    const { rows } = await client.query(
+      `SELECT transaction_id::text AS tx, global_position, stream_name, stream_revision, event_id, event_type, data, metadata
+         FROM eventstore.events ORDER BY transaction_id, global_position`,
+    );
+    return rows.map((row) => ({
+      type: row.event_type,
+      data: row.data,
+      schemaVersion: row.metadata.schemaVersion,
+      streamName: row.stream_name,
+      revision: BigInt(row.stream_revision),
+      position: toPosition(row.tx, row.global_position) as Position,
+      metadata: { ...row.metadata, eventId: row.event_id },
+    }));
   } finally {
-    await store.close();
+    await client.end();
   }
 };
 

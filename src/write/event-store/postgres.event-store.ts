@@ -230,6 +230,7 @@ export class PostgresEventStore implements EventStore {
     while (!signal.aborted) {
       const seen = this.generation;
       const batch = await this.readAll({ after: cursor, limit: SUBSCRIPTION_BATCH });
+      if (batch.length > 0) backoffMs = 0;
       for (const event of batch) {
         if (signal.aborted) return;
         yield event;
@@ -264,6 +265,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     this.appended.emit('append');
     const listener = this.listener;

@@ -1,0 +1,240 @@
+// Hot on-sale: one event of 10,000 seats, 200 concurrent buyers racing for overlapping seats until
+// every seat is sold, against Eventix and, in the same run, the reference implementation of the
+// original design (bench/reference: PostgreSQL transactions with SELECT … FOR UPDATE, data-model.md
+// §5.2) behind the same HTTP stack — as written, and corrected (seat rows locked first).
+// Buyers prefer the best seats (Zipf-like), learn of taken seats from each 409's conflictingSeatIds,
+// and refresh their view from the seat map every 5 s. Measured meanwhile: the seat map's latency
+// (alone before the sale and under it), and Eventix's projection lag (booking accepted → visible).
+// Usage: node bench/onsale.mjs [runs=1] [seats=10000] [clients=200]
+import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { SignJWT } from 'jose';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { migrations } from '../dist/migrations/all.js';
+import { DEVELOPMENT_JWT_SECRET } from '../dist/src/config.js';
+import { PostgresEventStore } from '../dist/src/write/event-store/postgres.event-store.js';
+import { benchDatabase, machine, median, summary } from './support.mjs';
+
+const runs = Number(process.argv[2] ?? 1);
+const SEATS = Number(process.argv[3] ?? 10_000);
+const CLIENTS = Number(process.argv[4] ?? 200);
+const REFRESH_MS = 5_000;
+const TIME_LIMIT_MS = 240_000;
+const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS + 10 });
+const secret = new TextEncoder().encode(DEVELOPMENT_JWT_SECRET);
+const token = (sub, permissions = []) => new SignJWT({ permissions }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('2h').sign(secret);
+
+const http = (port, method, path, { body, auth, headers = {} } = {}) =>
+  new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...headers } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined });
+      });
+    });
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+
+const startServer = async (script, env, port) => {
+  const child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', PORT: String(port), BOOKING_HOLD_SECONDS: '3600', MAX_SEATS_PER_BOOKING: '10', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 150; i++) {
+    try {
+      const r = await http(port, 'GET', '/events/00000000-0000-4000-8000-000000000000/seat-map');
+      if (r.status === 404 || r.status === 200) return child;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${script} did not start`);
+};
+const stopServer = async (child) => {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+};
+
+const layout = () =>
+  Array.from({ length: SEATS }, (_, i) => ({ row: `R${String(Math.floor(i / 100)).padStart(3, '0')}`, number: (i % 100) + 1, type: i < SEATS * 0.1 ? 'VIP' : i < SEATS * 0.5 ? 'REGULAR' : 'ECONOMY' }));
+const prices = [{ seatType: 'VIP', price: '150.00' }, { seatType: 'REGULAR', price: '60.00' }, { seatType: 'ECONOMY', price: '25.00' }];
+
+/** Eventix: the catalog through its own API; answers the event id once its seat map shows every seat. */
+const seedEventix = async (port) => {
+  const admin = await token('bench|organiser', ['catalog:write']);
+  const venue = await http(port, 'POST', '/venues', { auth: admin, body: { name: 'Arena', capacity: SEATS } });
+  const seats = layout();
+  for (let i = 0; i < seats.length; i += 5_000) await http(port, 'POST', `/venues/${venue.body.id}/seats`, { auth: admin, body: { seats: seats.slice(i, i + 5_000) } });
+  const event = await http(port, 'POST', '/events', { auth: admin, body: { venueId: venue.body.id, name: 'Hot on-sale', startTime: '2030-01-01T20:00:00Z', endTime: '2030-01-01T23:00:00Z', prices } });
+  const published = await http(port, 'POST', `/events/${event.body.id}/publish`, { auth: admin });
+  await http(port, 'GET', `/events/${event.body.id}/seat-map`, { headers: { 'x-min-position': published.body.position } });
+  return event.body.id;
+};
+
+/** The reference: the documented tables, seeded directly. */
+const seedReference = async (url) => {
+  const db = new DataSource({ type: 'postgres', url, migrations });
+  await db.initialize();
+  await db.runMigrations();
+  const [{ id: venueId }] = await db.query(`INSERT INTO catalog.venues (name, capacity) VALUES ('Arena', $1) RETURNING id`, [SEATS]);
+  const seats = layout();
+  await db.query(`INSERT INTO catalog.seats (venue_id, row, number, type) SELECT $1, s.row, s.number, s.type::catalog.seat_type FROM jsonb_to_recordset($2::jsonb) AS s(row text, number int, type text)`, [venueId, JSON.stringify(seats)]);
+  const [{ id: eventId }] = await db.query(`INSERT INTO catalog.events (venue_id, name, start_time, end_time, status) VALUES ($1, 'Hot on-sale', '2030-01-01 20:00', '2030-01-01 23:00', 'PUBLISHED') RETURNING id`, [venueId]);
+  for (const p of prices) await db.query(`INSERT INTO catalog.event_seat_prices (event_id, seat_type, price) VALUES ($1, $2, $3)`, [eventId, p.seatType, p.price]);
+  await db.query('ANALYZE');
+  await db.destroy();
+  return eventId;
+};
+
+/** A deterministic generator per buyer, the same for every system: same buyers, same choices. */
+const rng = (seed) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+const onSale = async (port, eventId, isEventix) => {
+  const seatMap = async () => (await http(port, 'GET', `/events/${eventId}/seat-map`)).body.seats;
+  const ordered = (await seatMap()).map((s) => s.seatId); // best seats first (row, number)
+  const indexOf = new Map(ordered.map((id, i) => [id, i]));
+  const alone = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    await seatMap();
+    alone.push(performance.now() - t);
+  }
+  const latencies = [];
+  const lags = [];
+  const mapUnderLoad = [];
+  let bookings = 0, seatsSold = 0, conflicts = 0, errors = 0, lastSale = 0, selling = true;
+  const started = performance.now();
+  const deadline = started + TIME_LIMIT_MS;
+  const tokens = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => token(`bench|buyer-${i}`)));
+
+  const buyer = async (i) => {
+    const next = rng(i + 1);
+    let view = new Set(ordered.map((_, index) => index));
+    let refreshed = performance.now() + next() * REFRESH_MS;
+    while (view.size > 0 && performance.now() < deadline) {
+      if (performance.now() - refreshed > REFRESH_MS) {
+        view = new Set((await seatMap()).filter((s) => s.status === 'AVAILABLE').map((s) => indexOf.get(s.seatId)));
+        refreshed = performance.now();
+        if (view.size === 0) break;
+      }
+      const available = [...view].sort((a, b) => a - b);
+      const wanted = new Set();
+      const count = Math.min(available.length, 1 + Math.floor(next() ** 2 * 4));
+      while (wanted.size < count) wanted.add(available[Math.floor(available.length * next() ** 2.5)]);
+      const seatIds = [...wanted].map((index) => ordered[index]);
+      const t = performance.now();
+      const response = await http(port, 'POST', '/bookings', { auth: tokens[i], body: { eventId, seatIds } });
+      latencies.push(performance.now() - t);
+      if (response.status === 201) {
+        bookings++;
+        seatsSold += seatIds.length;
+        lastSale = performance.now();
+        for (const index of wanted) view.delete(index);
+        if (isEventix && bookings % 20 === 0) {
+          const asked = performance.now();
+          await http(port, 'GET', `/bookings/${response.body.id}`, { auth: tokens[i], headers: { 'x-min-position': response.body.position } });
+          lags.push(performance.now() - asked);
+        }
+      } else if (response.status === 409) {
+        conflicts++;
+        for (const seatId of response.body.conflictingSeatIds ?? []) view.delete(indexOf.get(seatId));
+      } else {
+        errors++;
+      }
+    }
+  };
+  const probe = (async () => {
+    while (selling) {
+      const t = performance.now();
+      await seatMap();
+      mapUnderLoad.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  await Promise.all(Array.from({ length: CLIENTS }, (_, i) => buyer(i)));
+  selling = false;
+  await probe;
+  const seconds = (lastSale - started) / 1000;
+  return {
+    bookings, seatsSold, conflicts, errors, secondsToSellOut: seconds,
+    bookingsPerSecond: bookings / seconds, seatsPerSecond: seatsSold / seconds,
+    p50: percentile(latencies, 50), p99: percentile(latencies, 99),
+    seatMapAloneP50: percentile(alone, 50), seatMapAloneP99: percentile(alone, 99),
+    seatMapUnderLoadP50: percentile(mapUnderLoad, 50), seatMapUnderLoadP99: percentile(mapUnderLoad, 99),
+    lagP50: lags.length ? percentile(lags, 50) : null, lagP99: lags.length ? percentile(lags, 99) : null,
+  };
+};
+
+/** Seats in more than one active booking: from the event store for Eventix, from the tables for the reference. */
+const doubleBooked = async (url, isEventix) => {
+  if (!isEventix) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM (SELECT bi.seat_id FROM booking.booking_items bi JOIN booking.bookings b ON b.id = bi.booking_id
+      WHERE b.status IN ('PENDING', 'CONFIRMED') GROUP BY bi.seat_id HAVING count(*) > 1) d`);
+    await client.end();
+    return rows[0].n;
+  }
+  const store = new PostgresEventStore({ connectionString: url, max: 2 });
+  const holders = new Map();
+  const cancelled = new Set();
+  for (let page = await store.readAll({ limit: 5_000 }); page.length; page = await store.readAll({ after: page.at(-1).position, limit: 5_000 })) {
+    for (const e of page) {
+      if (e.type === 'BookingPlaced') for (const item of e.data.items) holders.set(item.seatId, [...(holders.get(item.seatId) ?? []), e.data.bookingId]);
+      if (e.type === 'BookingCancelled') cancelled.add(e.data.bookingId);
+    }
+  }
+  await store.close();
+  return [...holders.values()].filter((bookings) => bookings.filter((b) => !cancelled.has(b)).length > 1).length;
+};
+
+const systems = [
+  { name: 'Eventix', script: 'dist/src/main.js', env: {}, eventix: true },
+  { name: 'reference, §5.2 corrected (seat rows locked first)', script: 'dist/bench/reference/main.js', env: { REFERENCE_LOCKING: 'seats-first' }, eventix: false },
+  { name: 'reference, §5.2 as written', script: 'dist/bench/reference/main.js', env: { REFERENCE_LOCKING: 'as-written' }, eventix: false },
+];
+const results = Object.fromEntries(systems.map((s) => [s.name, []]));
+for (let run = 1; run <= runs; run++) {
+  for (const system of systems) {
+    const database = await benchDatabase('onsale');
+    const port = 3200 + run;
+    let eventId;
+    if (!system.eventix) eventId = await seedReference(database.url);
+    const server = await startServer(system.script, { DATABASE_URL: database.url, ...system.env }, port);
+    try {
+      if (system.eventix) eventId = await seedEventix(port);
+      const result = await onSale(port, eventId, system.eventix);
+      result.doubleBookedSeats = await doubleBooked(database.url, system.eventix);
+      results[system.name].push(result);
+      process.stderr.write(`run ${run} ${system.name}: ${JSON.stringify(result)}\n`);
+    } finally {
+      await stopServer(server);
+      await new Promise((r) => setTimeout(r, 500));
+      await database.drop();
+    }
+  }
+}
+agent.destroy();
+
+const of = (name, key, digits = 0) => summary(results[name].map((r) => r[key]), digits);
+const ratio = (a, b, key) => (median(results[a].map((r) => r[key])) / median(results[b].map((r) => r[key]))).toFixed(1);
+console.log(JSON.stringify({
+  machine: machine(), date: new Date().toISOString().slice(0, 10), runs, seats: SEATS, clients: CLIENTS,
+  systems: Object.fromEntries(systems.map(({ name }) => [name, Object.fromEntries(Object.keys(results[name][0]).map((key) => [key, results[name][0][key] === null ? null : of(name, key, ['p50', 'p99', 'secondsToSellOut'].some((k) => key.includes(k) || key === k) ? 1 : 0)]))])),
+  ratios: {
+    bookingsPerSecondVsCorrectedReference: ratio(systems[0].name, systems[1].name, 'bookingsPerSecond'),
+    bookingsPerSecondVsAsWritten: ratio(systems[0].name, systems[2].name, 'bookingsPerSecond'),
+  },
+}, null, 2));
