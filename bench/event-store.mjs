@@ -20,8 +20,8 @@ export const BATCH = 1_000;
 const SCALE = Number(process.env.EVENT_STORE_BENCH_SCALE ?? 1);
 const scaled = (n) => Math.max(100, Math.round((n * SCALE) / 100) * 100);
 export const COUNTS = {
-  sequential: { events: scaled(2_000), streams: 1, writers: 1, perAppend: 1 },
-  concurrent: { events: scaled(10_000), streams: 1_000, writers: WRITERS, perAppend: 1 },
+  sequential: { events: scaled(3_000), streams: 1, writers: 1, perAppend: 1 },
+  concurrent: { events: scaled(20_000), streams: 1_000, writers: WRITERS, perAppend: 1 },
   batched: { events: scaled(100_000), streams: 1_000, writers: WRITERS, perAppend: 100 },
   readStream: { events: 10_000, perAppend: 100, reads: 5 },
   readAll: { events: scaled(100_000), streams: 1_000, perAppend: 100, batch: BATCH },

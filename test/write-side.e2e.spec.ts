@@ -251,9 +251,10 @@ describe('write side through HTTP', () => {
 
     it('refunds a success that arrives after the booking was cancelled, and never takes the seat from its new owner', async () => {
       const booking = await book(alice, eventId, [seats[3]]).expect(201);
-      const paid = await pay(alice, booking.body.id, 'pm_card_visa').expect(202);
+      // The provider reports this one 6 s late; the test delivers the success itself, after the cancel.
+      const paid = await pay(alice, booking.body.id, 'pm_card_visa_delayed').expect(202);
       const [processing] = (await streamOf(`payment-${paid.body.paymentId}`)).filter((e) => e.type === 'PaymentProcessing');
-      // The success the provider is about to deliver: hold it back by cancelling first, then replay it ourselves, twice.
+      // Cancelled first; then the success arrives, twice.
       await http().post(`/bookings/${booking.body.id}/cancel`).set('authorization', alice).expect(200);
       const bobs = await book(bob, eventId, [seats[3]]).expect(201);
       const body = JSON.stringify({ id: 'evt_late', type: 'payment.succeeded', data: { paymentId: paid.body.paymentId, attempt: 1, externalId: (processing.data as { externalId: string }).externalId, reason: null } });

@@ -45,7 +45,12 @@ describe('PostgreSQL event store: global order under late commits', () => {
 
       await slow.query('COMMIT');
       const cursor = firstPoll.at(-1)?.position ?? start.position;
-      const secondPoll = await store.readAll({ after: cursor, limit: 100 });
+      // Any other open transaction on the server may delay them a moment more: poll until both came.
+      let secondPoll = await store.readAll({ after: cursor, limit: 100 });
+      for (const deadline = Date.now() + 30_000; secondPoll.length < 2 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        secondPoll = await store.readAll({ after: cursor, limit: 100 });
+      }
       expect(secondPoll.map((e) => e.type)).toEqual(['Slow', 'Fast']);
     } finally {
       await slow.end();
