@@ -71,7 +71,10 @@ const seedEventix = async (port) => {
   const admin = await token('bench|organiser', ['catalog:write']);
   const venue = await http(port, 'POST', '/venues', { auth: admin, body: { name: 'Arena', capacity: SEATS } });
   const seats = layout();
-  for (let i = 0; i < seats.length; i += 5_000) await http(port, 'POST', `/venues/${venue.body.id}/seats`, { auth: admin, body: { seats: seats.slice(i, i + 5_000) } });
+  for (let i = 0; i < seats.length; i += 1_000) {
+    const added = await http(port, "POST", `/venues/${venue.body.id}/seats`, { auth: admin, body: { seats: seats.slice(i, i + 1_000) } });
+    if (added.status !== 201) throw new Error(`adding seats: ${added.status} ${JSON.stringify(added.body)}`);
+  }
   const event = await http(port, 'POST', '/events', { auth: admin, body: { venueId: venue.body.id, name: 'Hot on-sale', startTime: '2030-01-01T20:00:00Z', endTime: '2030-01-01T23:00:00Z', prices } });
   const published = await http(port, 'POST', `/events/${event.body.id}/publish`, { auth: admin });
   await http(port, 'GET', `/events/${event.body.id}/seat-map`, { headers: { 'x-min-position': published.body.position } });
@@ -104,6 +107,7 @@ const rng = (seed) => () => {
 const onSale = async (port, eventId, isEventix) => {
   const seatMap = async () => (await http(port, 'GET', `/events/${eventId}/seat-map`)).body.seats;
   const ordered = (await seatMap()).map((s) => s.seatId); // best seats first (row, number)
+  if (ordered.length !== SEATS) throw new Error(`the seat map shows ${ordered.length} seats, not ${SEATS}`);
   const indexOf = new Map(ordered.map((id, i) => [id, i]));
   const alone = [];
   for (let i = 0; i < 20; i++) {

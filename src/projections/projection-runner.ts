@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventStore, Position, Recorded } from '../write/event-store/event-store.port.js';
-import type { Projector } from './projector.js';
+import { inlined, type Projector, roundTrips } from './projector.js';
 
 /**
  * A follower of the log that acts outside the read-model database (publishes to Kafka, sends
@@ -156,10 +156,9 @@ export class ProjectionRunner {
       );
       // Applied before (a replay, or a batch that committed before a crash): a second time changes nothing.
       const firstTime = new Set(marked.map((row) => row.event_id));
-      for (const event of handled) {
-        if (!firstTime.has(event.metadata.eventId)) continue;
-        for (const statement of this.project(event)) await tx.query(statement.text, statement.values);
-      }
+      const statements = handled.filter((event) => firstTime.has(event.metadata.eventId)).flatMap((event) => this.project(event));
+      // Few round trips: this transaction holds an id, and every reader of the log waits for it to end.
+      for (const chunk of roundTrips(statements.map(inlined))) await tx.query(chunk);
     }
     await this.moveCheckpoint(tx, from, to);
   }

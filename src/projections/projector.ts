@@ -1,3 +1,4 @@
+import pgUtils from 'pg/lib/utils.js';
 import type { Recorded } from '../write/event-store/event-store.port.js';
 
 /** A parameterised statement, as `sql` builds it: `sql\`UPDATE t SET a = ${a}\`` → { text: 'UPDATE t SET a = $1', values: [a] }. */
@@ -24,3 +25,20 @@ export type Projector = {
 
 /** The time an event occurred, for created_at/updated_at columns (TIMESTAMP, in UTC). */
 export const occurredAt = (event: Recorded) => event.metadata.occurredAt;
+
+/**
+ * A statement with its parameters written in as literals, exactly as the driver would send them
+ * (pg's own prepareValue and escapeLiteral), so that many can share one simple-query round trip.
+ */
+export const inlined = ({ text, values }: Sql): string =>
+  text.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = pgUtils.prepareValue(values[Number(n) - 1]);
+    return value === null ? 'NULL' : pgUtils.escapeLiteral(String(value));
+  });
+
+/** Statements joined for one round trip each, `perRoundTrip` at a time: applying a batch is round trips. */
+export const roundTrips = (statements: string[], perRoundTrip = 250): string[] => {
+  const chunks: string[] = [];
+  for (let i = 0; i < statements.length; i += perRoundTrip) chunks.push(statements.slice(i, i + perRoundTrip).join(';\n'));
+  return chunks;
+};

@@ -1,7 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { EventStore, Position, Recorded } from '../write/event-store/event-store.port.js';
-import pgUtils from 'pg/lib/utils.js';
-import type { Projector, Sql } from './projector.js';
+import { inlined, type Projector, roundTrips } from './projector.js';
 
 /**
  * Rebuilding read models from the log, for `eventix replay` and `eventix verify`. The projectors'
@@ -13,17 +12,6 @@ export type Bound = { position?: Position; time?: Date };
 export type Progress = (applied: number) => void;
 
 const BATCH = 2_000;
-const STATEMENTS_PER_ROUND_TRIP = 250;
-
-/**
- * A statement with its parameters written in as literals, exactly as the driver would send them
- * (pg's own prepareValue and escapeLiteral), so that many can share one simple-query round trip.
- */
-const inlined = ({ text, values }: Sql): string =>
-  text.replace(/\$(\d+)/g, (_, n: string) => {
-    const value = pgUtils.prepareValue(values[Number(n) - 1]);
-    return value === null ? 'NULL' : pgUtils.escapeLiteral(String(value));
-  });
 const shadowOf = (table: string) => `${table}__shadow`;
 const bare = (table: string) => table.split('.')[1];
 
@@ -94,9 +82,7 @@ export class Rebuild {
         this.projectors.flatMap((projector) => (projector.handles.has(event.type) ? projector.project(event) : [])),
       );
       // A replay is round trips: the statements go in order, many to a round trip, as literal SQL.
-      for (let i = 0; i < statements.length; i += STATEMENTS_PER_ROUND_TRIP) {
-        await client.query(statements.slice(i, i + STATEMENTS_PER_ROUND_TRIP).map((statement) => this.rewrite(inlined(statement))).join(';\n'));
-      }
+      for (const chunk of roundTrips(statements.map((statement) => this.rewrite(inlined(statement))))) await client.query(chunk);
       if (!given) await client.query('COMMIT');
     } catch (error) {
       if (!given) await client.query('ROLLBACK');

@@ -13,8 +13,8 @@ export const publishedEvent = async (app: NestExpressApplication, rows = 3, perR
     Array.from({ length: perRow }, (_, n) => ({ row: String.fromCharCode(65 + r), number: n + 1, type: r === 0 ? 'VIP' : r === 1 ? 'REGULAR' : 'ECONOMY' })),
   ).flat();
   const seats: SeatOfVenue[] = [];
-  for (let i = 0; i < layout.length; i += 5_000) {
-    const added = await http.post(`/venues/${venue.body.id}/seats`).set('authorization', admin).send({ seats: layout.slice(i, i + 5_000) }).expect(201);
+  for (let i = 0; i < layout.length; i += 1_000) {
+    const added = await http.post(`/venues/${venue.body.id}/seats`).set("authorization", admin).send({ seats: layout.slice(i, i + 1_000) }).expect(201);
     seats.push(...added.body.seats);
   }
   const prices = [

@@ -43,8 +43,8 @@ export class SeatBody {
 }
 
 export class AddSeatsBody {
-  @ApiProperty({ type: [SeatBody], maxItems: 5_000 })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(5_000) @ValidateNested({ each: true }) @Type(() => SeatBody)
+  @ApiProperty({ type: [SeatBody], maxItems: 1_000, description: "up to 1,000 seats a request (the body limit is 64 KB); add more in several requests" })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1_000) @ValidateNested({ each: true }) @Type(() => SeatBody)
   seats!: SeatBody[];
 }
 
