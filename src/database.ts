@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, type Pool, type PoolClient } from 'pg';
 
 const ensured = new Map<string, Promise<void>>();
 
@@ -35,5 +35,21 @@ const createIfMissing = async (url: string): Promise<void> => {
     }
   } finally {
     await client.end();
+  }
+};
+
+/** `work` in one transaction on one connection of `pool`: committed if it resolves, rolled back if it throws. */
+export const inTransaction = async <T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> => {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
   }
 };

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { EventStore, Position, Recorded } from '../write/event-store/event-store.port.js';
+import { inTransaction } from '../database.js';
 import { inlined, type Projector, roundTrips } from './projector.js';
 
 /**
@@ -42,20 +43,12 @@ export class Rebuild {
 
   /** Fresh, empty shadow tables (a previous, interrupted run's are dropped). */
   async createShadows(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       for (const table of tablesOf(this.projectors)) {
         await client.query(`DROP TABLE IF EXISTS ${shadowOf(table)} CASCADE`);
         await client.query(`CREATE TABLE ${shadowOf(table)} (LIKE ${table} INCLUDING ALL)`);
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Applies the log to the shadows, from where they are, up to `bound` (or the log's end). */
@@ -74,22 +67,16 @@ export class Rebuild {
     }
   }
 
+  /** In the given transaction, or in one of its own. */
   private async applyBatch(batch: Recorded[], given?: PoolClient): Promise<void> {
-    const client = given ?? (await this.pool.connect());
-    try {
-      if (!given) await client.query('BEGIN');
-      const statements = batch.flatMap((event) =>
-        this.projectors.flatMap((projector) => (projector.handles.has(event.type) ? projector.project(event) : [])),
-      );
-      // A replay is round trips: the statements go in order, many to a round trip, as literal SQL.
+    const statements = batch.flatMap((event) =>
+      this.projectors.flatMap((projector) => (projector.handles.has(event.type) ? projector.project(event) : [])),
+    );
+    // A replay is round trips: the statements go in order, many to a round trip, as literal SQL.
+    const apply = async (client: PoolClient) => {
       for (const chunk of roundTrips(statements.map((statement) => this.rewrite(inlined(statement))))) await client.query(chunk);
-      if (!given) await client.query('COMMIT');
-    } catch (error) {
-      if (!given) await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      if (!given) client.release();
-    }
+    };
+    await (given ? apply(given) : inTransaction(this.pool, apply));
   }
 
   /**
@@ -100,9 +87,7 @@ export class Rebuild {
   async swap(bound?: Bound): Promise<void> {
     const tables = tablesOf(this.projectors);
     const names = this.projectors.map((p) => p.name);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       await client.query(`SET LOCAL lock_timeout = '30s'`);
       await client.query(`LOCK TABLE ${tables.join(', ')} IN ACCESS EXCLUSIVE MODE`);
       await client.query(`SELECT 1 FROM projections.checkpoints WHERE projector = ANY($1) FOR UPDATE`, [names]);
@@ -122,13 +107,7 @@ export class Rebuild {
       );
       // Events after the new checkpoint are applied again by the live projectors: their old marks must not stop them.
       await client.query(`DELETE FROM booking.processed_events WHERE projector = ANY($1)`, [names]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Drops the shadows (verify, or giving up). */

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import { Client, Pool, type PoolConfig } from 'pg';
+import { inTransaction } from '../../database.js';
 import { type Envelope, toEnvelopes } from './envelope.js';
 import {
   type AppendResult,
@@ -152,18 +153,10 @@ export class PostgresEventStore implements EventStore {
 
   /** Creates or updates the schema; safe to run from several instances at once. */
   async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('eventix.eventstore.migrate'))`);
       await client.query(SCHEMA_SQL);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async appendToStream(
