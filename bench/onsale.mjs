@@ -209,6 +209,8 @@ const systems = [
   { name: 'reference, §5.2 corrected (seat rows locked first)', script: 'dist/bench/reference/main.js', env: { REFERENCE_LOCKING: 'seats-first' }, eventix: false },
   { name: 'reference, §5.2 as written', script: 'dist/bench/reference/main.js', env: { REFERENCE_LOCKING: 'as-written' }, eventix: false },
 ];
+// ONSALE_SYSTEMS=eventix (or reference) runs only those, for a quick look; ratios need all three.
+if (process.env.ONSALE_SYSTEMS) systems.splice(0, systems.length, ...systems.filter((s) => process.env.ONSALE_SYSTEMS.split(',').some((w) => s.name.toLowerCase().includes(w))));
 const results = Object.fromEntries(systems.map((s) => [s.name, []]));
 for (let run = 1; run <= runs; run++) {
   for (const system of systems) {
@@ -237,8 +239,8 @@ const ratio = (a, b, key) => (median(results[a].map((r) => r[key])) / median(res
 console.log(JSON.stringify({
   machine: machine(), date: new Date().toISOString().slice(0, 10), runs, seats: SEATS, clients: CLIENTS,
   systems: Object.fromEntries(systems.map(({ name }) => [name, Object.fromEntries(Object.keys(results[name][0]).map((key) => [key, results[name][0][key] === null ? null : of(name, key, ['p50', 'p99', 'secondsToSellOut'].some((k) => key.includes(k) || key === k) ? 1 : 0)]))])),
-  ratios: {
+  ratios: systems.length === 3 ? {
     bookingsPerSecondVsCorrectedReference: ratio(systems[0].name, systems[1].name, 'bookingsPerSecond'),
     bookingsPerSecondVsAsWritten: ratio(systems[0].name, systems[2].name, 'bookingsPerSecond'),
-  },
+  } : null,
 }, null, 2));
