@@ -29,6 +29,10 @@ export class Environment {
   @Matches(BROKER, { each: true, message: 'KAFKA_BROKERS must be comma-separated host:port pairs' })
   KAFKA_BROKERS: string[] | undefined = undefined;
 
+  /** How long a reservation may wait for its booking before its seats are released (a crash between the two writes). */
+  @Min(1) @Max(3_600) @IsInt()
+  RESERVATION_GRACE_SECONDS: number = 30;
+
   /** Prefix of every Kafka topic and consumer group (several deployments, or test runs, on one broker). */
   @Matches(/^[A-Za-z0-9._-]{0,100}$/, { message: 'KAFKA_TOPIC_PREFIX may hold letters, digits, ".", "_" and "-"' })
   KAFKA_TOPIC_PREFIX: string = 'eventix.';

@@ -1,12 +1,15 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { openEventStore } from '../src/write/event-store/event-store.module.js';
 import { EVENT_STORE, type EventStore } from '../src/write/event-store/event-store.port.js';
+import { PostgresEventStore } from '../src/write/event-store/postgres.event-store.js';
 import { startApp } from './support/app.js';
 import { bearer } from './support/auth.js';
 import { publishedEvent } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
 import { wholeLog } from './support/event-log.js';
+import { eventually } from './support/kafka.js';
 
 /**
  * A booking spans two streams: the event's seat inventory, then the booking. When the second
@@ -19,7 +22,7 @@ describe('a booking whose second write fails', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('compensation');
-    app = await startApp({ DATABASE_URL: database.url }, (builder) =>
+    app = await startApp({ DATABASE_URL: database.url, RESERVATION_GRACE_SECONDS: '1', BOOKING_EXPIRY_SWEEP_SECONDS: '1' }, (builder) =>
       builder.overrideProvider(EVENT_STORE).useFactory({
         factory: async () => {
           // The real PostgreSQL store, with a fault switched on for booking streams only.
@@ -57,5 +60,28 @@ describe('a booking whose second write fails', () => {
     ]);
     expect((await wholeLog(database.url)).filter((e) => e.type === 'BookingPlaced')).toEqual([]);
     await request(app.getHttpServer()).post('/bookings').set('authorization', await bearer('auth0|bob')).send({ eventId, seatIds }).expect(201);
+  });
+
+  it('releases, after a grace period, seats reserved for a booking that was never recorded (a crash between the writes)', async () => {
+    const { eventId, seats } = await publishedEvent(app, 1, 2);
+    // What a process that died right after reserving leaves behind: the reservation, and no booking.
+    const orphan = randomUUID();
+    const store = new PostgresEventStore({ connectionString: database.url, max: 1 });
+    await store.appendToStream(`seats-${eventId}`, [{ type: 'SeatsReserved', data: { eventId, bookingId: orphan, seatIds: [seats[0].seatId] } }], {
+      expectedRevision: 'no_stream',
+      context: { correlationId: randomUUID(), causationId: null, userId: 'auth0|crashed' },
+    });
+    await store.close();
+    const taken = await request(app.getHttpServer()).post('/bookings').set('authorization', await bearer('auth0|carol')).send({ eventId, seatIds: [seats[0].seatId] }).expect(409);
+    expect(taken.body.conflictingSeatIds).toEqual([seats[0].seatId]);
+
+    const released = await eventually(
+      async () => (await wholeLog(database.url)).find((e) => e.type === 'SeatsReleased' && (e.data as { bookingId: string }).bookingId === orphan),
+      20_000,
+      'the orphaned seats to be released',
+    );
+    expect(released.data).toMatchObject({ reason: 'booking-not-recorded', seatIds: [seats[0].seatId] });
+    expect(released.metadata).toMatchObject({ userId: 'system:hold-expiry' });
+    await request(app.getHttpServer()).post('/bookings').set('authorization', await bearer('auth0|carol')).send({ eventId, seatIds: [seats[0].seatId] }).expect(201);
   });
 });

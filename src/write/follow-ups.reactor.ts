@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
 import type { Reactor } from '../projections/projection-runner.js';
 import { bookingDecider, bookingStream } from './booking/booking.decider.js';
 import { CancelForEventMessage } from './booking/booking.handler.js';
@@ -11,27 +12,38 @@ import { SeatInventoryService } from './seat-inventory/seat-inventory.service.js
 /**
  * What must follow from an event, however the process that appended it ended: a cancelled
  * booking's seats go back and its payment, if it had one, is refunded; a cancelled event's
- * bookings are cancelled. The command handlers do the same right away; this reactor follows the
+ * bookings are cancelled; a reservation is noted, so that its seats go back if its booking never comes. The command handlers do the same right away; this reactor follows the
  * log with a checkpoint, so what a crash interrupted still happens. Every step is idempotent.
  */
 @Injectable()
 export class FollowUps implements Reactor {
   readonly name = 'follow-ups';
-  readonly handles = new Set(['BookingCancelled', 'SalesClosed']);
+  readonly handles = new Set(['SeatsReserved', 'BookingCancelled', 'SalesClosed']);
   private readonly logger = new Logger(FollowUps.name);
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly inventory: SeatInventoryService,
     private readonly commands: CommandBus,
+    private readonly db: DataSource,
   ) {}
 
   async react(batch: Recorded[]): Promise<void> {
     for (const event of batch) {
       const context: MessageContext = { correlationId: event.metadata.correlationId, causationId: event.metadata.eventId, userId: 'system:follow-ups' };
+      if (event.type === 'SeatsReserved') await this.noteReservation(event);
       if (event.type === 'BookingCancelled') await this.afterCancellation((event.data as { bookingId: string }).bookingId, context);
       if (event.type === 'SalesClosed') await this.afterSalesClosed((event.data as { eventId: string }).eventId, context);
     }
+  }
+
+  /** Every reservation is checked later against its booking (HoldExpiryWorker.releaseOrphans). */
+  private async noteReservation(event: Recorded) {
+    const { bookingId, eventId } = event.data as { bookingId: string; eventId: string };
+    await this.db.query(
+      `INSERT INTO projections.reservation_checks (booking_id, event_id, reserved_at) VALUES ($1, $2, $3) ON CONFLICT (booking_id) DO NOTHING`,
+      [bookingId, eventId, event.metadata.occurredAt],
+    );
   }
 
   private async afterCancellation(bookingId: string, context: MessageContext) {

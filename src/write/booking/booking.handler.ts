@@ -200,3 +200,29 @@ const cancelThenRelease = async (
   await inventory.execute({ type: 'ReleaseSeats', data: { eventId, bookingId, reason: 'booking-cancelled' } }, context);
   return true;
 };
+
+export class ReleaseOrphanedSeatsMessage extends Command<{ released: boolean }> {
+  constructor(
+    readonly bookingId: string,
+    readonly eventId: string,
+    readonly context: MessageContext,
+  ) {
+    super();
+  }
+}
+
+/** Seats reserved for a booking that was never recorded go back; a booking that exists keeps them. */
+@CommandHandler(ReleaseOrphanedSeatsMessage)
+export class ReleaseOrphanedSeatsHandler implements ICommandHandler<ReleaseOrphanedSeatsMessage> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly inventory: SeatInventoryService,
+  ) {}
+
+  async execute({ bookingId, eventId, context }: ReleaseOrphanedSeatsMessage) {
+    const { revision } = await this.store.readStream(bookingStream(bookingId));
+    if (revision !== 'no_stream') return { released: false };
+    const released = await this.inventory.execute({ type: 'ReleaseSeats', data: { eventId, bookingId, reason: 'booking-not-recorded' } }, context);
+    return { released: released.events.length > 0 };
+  }
+}

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Environment } from '../../config.js';
-import { ExpireBookingMessage } from './booking.handler.js';
+import { ExpireBookingMessage, ReleaseOrphanedSeatsMessage } from './booking.handler.js';
 
 const SWEEP_LIMIT = 100;
 
@@ -41,6 +41,7 @@ export class HoldExpiryWorker implements OnApplicationBootstrap, OnApplicationSh
 
   /** One sweep; answers how many holds it ended. */
   async sweep(): Promise<number> {
+    await this.releaseOrphans();
     return this.db.transaction(async (tx) => {
       const expired: { id: string }[] = await tx.query(
         `SELECT b.id FROM booking.bookings b
@@ -57,6 +58,29 @@ export class HoldExpiryWorker implements OnApplicationBootstrap, OnApplicationSh
       }
       if (ended > 0) this.logger.log(`Ended ${ended} expired holds`);
       return ended;
+    });
+  }
+
+  /**
+   * Seats reserved for a booking that was never recorded (the process died between the two writes)
+   * go back after RESERVATION_GRACE_SECONDS; reservations whose booking exists are crossed off.
+   */
+  async releaseOrphans(): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const due: { booking_id: string; event_id: string }[] = await tx.query(
+        `SELECT booking_id, event_id FROM projections.reservation_checks
+          WHERE reserved_at < now() - make_interval(secs => $1)
+          ORDER BY reserved_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [this.env.RESERVATION_GRACE_SECONDS, SWEEP_LIMIT * 10],
+      );
+      let released = 0;
+      for (const { booking_id: bookingId, event_id: eventId } of due) {
+        const context = { correlationId: randomUUID(), causationId: `orphan-check:${bookingId}`, userId: 'system:hold-expiry' };
+        if ((await this.commands.execute(new ReleaseOrphanedSeatsMessage(bookingId, eventId, context))).released) released++;
+      }
+      if (due.length > 0) await tx.query(`DELETE FROM projections.reservation_checks WHERE booking_id = ANY($1)`, [due.map((row) => row.booking_id)]);
+      if (released > 0) this.logger.warn(`Released the seats of ${released} reservations whose booking was never recorded`);
+      return released;
     });
   }
 }
