@@ -14,7 +14,10 @@ export const topics = (env: Pick<Environment, 'KAFKA_TOPIC_PREFIX'>) => ({
 
 const toNestLevel = (level: logLevel) => (level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug');
 
-/** Creates the topics that do not exist yet and waits for their leaders (auto-creation races a fresh subscriber). */
+/**
+ * Creates the topics that do not exist yet and waits until every partition has a leader: a topic
+ * just created (here, or by another client a moment ago) refuses subscribers until then.
+ */
 export const ensureTopics = async (kafka: Kafka, names: string[]): Promise<void> => {
   const admin = kafka.admin();
   await admin.connect();
@@ -22,7 +25,16 @@ export const ensureTopics = async (kafka: Kafka, names: string[]): Promise<void>
     // Only the missing ones: kafkajs logs an error for every topic that exists already.
     const existing = new Set(await admin.listTopics());
     const missing = names.filter((name) => !existing.has(name));
-    if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+    if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true }).catch(() => false);
+    for (let attempt = 0; ; attempt++) {
+      const ready = await admin
+        .fetchTopicMetadata({ topics: names })
+        .then(({ topics }) => topics.length === names.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        .catch(() => false);
+      if (ready) return;
+      if (attempt >= 40) throw new Error(`Kafka topics ${names.join(', ')} have no leader after 10 s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   } finally {
     await admin.disconnect();
   }
