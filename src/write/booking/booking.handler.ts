@@ -131,12 +131,9 @@ export class CancelBookingHandler implements ICommandHandler<CancelBookingMessag
   ) {}
 
   async execute({ bookingId, userId, context }: CancelBookingMessage) {
-    const cancelled = await handleCommand(this.store, bookingStream(bookingId), bookingDecider, { type: 'CancelBooking', data: { bookingId, userId } }, context);
-    if (cancelled.state.status === 'None') throw new DomainError('not-found', 'No such booking');
-    const { eventId } = cancelled.state.placed;
-    const released = await this.inventory.execute({ type: 'ReleaseSeats', data: { eventId, bookingId, reason: 'booking-cancelled' } }, context);
+    const { state, position } = await cancelThenRelease(this.store, this.inventory, bookingId, { type: 'CancelBooking', data: { bookingId, userId } }, context);
     // A booking with a payment was paid: the caller refunds it (refunds happen once, however often this runs).
-    return { position: latestPosition(cancelled.position, released.position), paymentId: cancelled.state.paymentId };
+    return { position, paymentId: state.status === 'None' ? null : state.paymentId };
   }
 }
 
@@ -171,7 +168,7 @@ export class ExpireBookingHandler implements ICommandHandler<ExpireBookingMessag
 
   async execute({ bookingId, context }: ExpireBookingMessage) {
     const command = { type: 'ExpireBooking', data: { bookingId, now: new Date().toISOString() } } as const;
-    return { expired: await cancelThenRelease(this.store, this.inventory, bookingId, command, context) };
+    return { expired: (await cancelThenRelease(this.store, this.inventory, bookingId, command, context)).events.length > 0 };
   }
 }
 
@@ -183,22 +180,29 @@ export class CancelForEventHandler implements ICommandHandler<CancelForEventMess
   ) {}
 
   async execute({ bookingId, context }: CancelForEventMessage) {
-    return { cancelled: await cancelThenRelease(this.store, this.inventory, bookingId, { type: 'CancelForEvent', data: { bookingId } }, context) };
+    const cancelled = await cancelThenRelease(this.store, this.inventory, bookingId, { type: 'CancelForEvent', data: { bookingId } }, context);
+    return { cancelled: cancelled.events.length > 0 };
   }
 }
 
+/**
+ * Every way a booking ends goes through here: the booking stream decides (a payment that confirmed
+ * it first wins, and an expiry then changes nothing), and a booking that is cancelled afterwards
+ * gets its seats back — again, harmlessly, when a retry finds it cancelled already, which finishes
+ * what a crash between the two writes left undone.
+ */
 const cancelThenRelease = async (
   store: EventStore,
   inventory: SeatInventoryService,
   bookingId: string,
-  command: Extract<BookingCommand, { type: 'ExpireBooking' | 'CancelForEvent' }>,
+  command: Extract<BookingCommand, { type: 'CancelBooking' | 'ExpireBooking' | 'CancelForEvent' }>,
   context: MessageContext,
-): Promise<boolean> => {
+) => {
   const handled = await handleCommand(store, bookingStream(bookingId), bookingDecider, command, context);
-  if (handled.events.length === 0 || handled.state.status === 'None') return false;
+  if (handled.state.status !== 'CANCELLED') return handled;
   const { eventId } = handled.state.placed;
-  await inventory.execute({ type: 'ReleaseSeats', data: { eventId, bookingId, reason: 'booking-cancelled' } }, context);
-  return true;
+  const released = await inventory.execute({ type: 'ReleaseSeats', data: { eventId, bookingId, reason: 'booking-cancelled' } }, context);
+  return { ...handled, position: latestPosition(handled.position, released.position) };
 };
 
 export class ReleaseOrphanedSeatsMessage extends Command<{ released: boolean }> {
