@@ -46,6 +46,11 @@ const withContext = async <T>(work: (context: Context) => Promise<T>): Promise<T
 };
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** The whole log in global order, a page at a time (constant memory for any size of log). */
+async function* pagesOf(store: EventStore, size: number): AsyncGenerator<Recorded[]> {
+  for (let page = await store.readAll({ limit: size }); page.length > 0; page = await store.readAll({ after: page.at(-1)!.position, limit: size })) yield page;
+}
 const json = (value: unknown) => JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? Number(v) : v instanceof Map ? Object.fromEntries(v) : v), 2);
 
 const parseTime = (text: string) => {
@@ -152,7 +157,7 @@ const verifyLog = async () =>
     const progress = progressReporter('verify --log', await store.countAll?.());
     let checked = 0;
     try {
-      for (let page = await store.readAll({ limit: 2_000 }); page.length > 0; page = await store.readAll({ after: page.at(-1)!.position, limit: 2_000 })) {
+      for await (const page of pagesOf(store, 2_000)) {
         for (const event of page) {
           const head = heads.get(event.streamName) ?? { hash: GENESIS_HASH, next: 0n };
           const expected = expectedLink(event.streamName, head.hash, event);
@@ -237,7 +242,7 @@ const exportEvents = async (options: { stream?: string }) =>
       for (const event of (await store.readStream(options.stream)).events) await write(event);
       return;
     }
-    for (let page = await store.readAll({ limit: 1_000 }); page.length > 0; page = await store.readAll({ after: page.at(-1)!.position, limit: 1_000 })) {
+    for await (const page of pagesOf(store, 1_000)) {
       for (const event of page) await write(event);
     }
   });
