@@ -17,6 +17,7 @@ import { CatalogModule } from './write/catalog/catalog.module.js';
 import { PaymentModule } from './write/payment/payment.module.js';
 import { ensureDatabase } from './database.js';
 import { HealthController } from './health.controller.js';
+import { MetricsModule } from './metrics.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { EventStoreModule } from './write/event-store/event-store.module.js';
 
@@ -64,6 +65,7 @@ export class AppModule {
         CqrsModule.forRoot(),
         readModelDatabase,
         TerminusModule.forRoot({ errorLogStyle: 'pretty' }),
+        MetricsModule,
         EventStoreModule,
         AuthModule,
         CatalogModule,

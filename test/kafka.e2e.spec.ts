@@ -6,7 +6,8 @@ import { bearer } from './support/auth.js';
 import { publishedEvent, type SeatOfVenue } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
 import { doubleBookedSeats, wholeLog } from './support/event-log.js';
-import { collect, eventually, ownBroker, testBrokers, topicPrefix } from './support/kafka.js';
+import { eventually } from './support/eventually.js';
+import { collect, ownBroker, testBrokers, topicPrefix } from './support/kafka.js';
 
 /** Against a real broker: integration events out, payment outcomes in, holds that run out. */
 describe('with Kafka', () => {

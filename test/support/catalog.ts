@@ -5,8 +5,8 @@ import { bearer } from './auth.js';
 export type SeatOfVenue = { seatId: string; row: string; number: number; type: 'VIP' | 'REGULAR' | 'ECONOMY' };
 
 /** A published event in a new venue of `rows` × `perRow` seats (row A is VIP, B REGULAR, the rest ECONOMY). */
-export const publishedEvent = async (app: NestExpressApplication, rows = 3, perRow = 10) => {
-  const admin = await bearer('auth0|organiser', { permissions: ['catalog:write'] });
+export const publishedEvent = async (app: NestExpressApplication, rows = 3, perRow = 10, organiser?: string) => {
+  const admin = organiser ?? (await bearer('auth0|organiser', { permissions: ['catalog:write'] }));
   const http = request(app.getHttpServer());
   const venue = await http.post('/venues').set('authorization', admin).send({ name: 'Test Hall', location: 'Somewhere 1', capacity: rows * perRow }).expect(201);
   const layout = Array.from({ length: rows }, (_, r) =>

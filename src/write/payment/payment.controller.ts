@@ -1,9 +1,10 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Req, type RawBodyRequest, UnauthorizedException, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Req, type RawBodyRequest, UnauthorizedException, UseGuards, ValidationPipe } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiExcludeEndpoint, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Authenticated, type AuthenticatedUser, CurrentUser } from '../../auth.js';
 import { Environment } from '../../config.js';
+import { PerUserRateLimit } from '../../rate-limit.js';
 import { BookingIdParam } from '../booking/booking.dto.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
 import { requestContext } from '../message-context.js';
@@ -23,6 +24,8 @@ export class PaymentController {
 
   @Post('bookings/:id/payments')
   @HttpCode(202)
+  // Decorators apply bottom-up: @Authenticated() (nearest the method) runs first, so the limit counts per user.
+  @UseGuards(PerUserRateLimit)
   @Authenticated()
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   async pay(
