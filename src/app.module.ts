@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -20,6 +20,7 @@ import { HealthController } from './health.controller.js';
 import { MetricsModule } from './metrics.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { EventStoreModule } from './write/event-store/event-store.module.js';
+import { InputValidationPipe } from './validation.js';
 
 const readModelDatabase = TypeOrmModule.forRootAsync({
   inject: [Environment],
@@ -85,7 +86,7 @@ export const configureApp = (app: NestExpressApplication): NestExpressApplicatio
   app.enableShutdownHooks();
   app.useBodyParser('json', { limit: '64kb' });
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(new InputValidationPipe());
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

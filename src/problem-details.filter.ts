@@ -88,8 +88,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost) {
     const problem = toProblem(error);
-    // Internals go to the log, never to the client.
-    if (problem.status >= 500) this.logger.error(error instanceof Error ? error : String(error));
+    // Internals go to the log, never to the client; a 503 (a store down, read models behind) is expected weather, one line.
+    if (problem.status === 500) this.logger.error(error instanceof Error ? error : String(error));
+    else if (problem.status >= 500) this.logger.warn(`${problem.status}: ${error instanceof Error ? error.message : String(error)}`);
     const response = host.switchToHttp().getResponse<Response>();
     if (problem.status === 503 && !response.getHeader('Retry-After')) response.setHeader('Retry-After', '1');
     response.status(problem.status).type('application/problem+json').json(problem);

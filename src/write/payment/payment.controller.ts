@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Req, type RawBodyRequest, UnauthorizedException, UseGuards, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Req, type RawBodyRequest, UnauthorizedException, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiExcludeEndpoint, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -11,8 +11,9 @@ import { requestContext } from '../message-context.js';
 import { PayBody, WebhookPayload } from './payment.dto.js';
 import { RecordPaymentOutcomeMessage, RequestPaymentMessage } from './payment.handler.js';
 import { verifyWebhook } from './webhook-signature.js';
+import { InputValidationPipe } from '../../validation.js';
 
-const webhookBody = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+const webhookBody = new InputValidationPipe();
 
 @ApiTags('payments')
 @Controller()
