@@ -4,10 +4,10 @@ import { bearer } from './auth.js';
 
 export type SeatOfVenue = { seatId: string; row: string; number: number; type: 'VIP' | 'REGULAR' | 'ECONOMY' };
 
-/** A published event in a new venue of `rows` × `perRow` seats (row A is VIP, B REGULAR, the rest ECONOMY). */
-export const publishedEvent = async (app: NestExpressApplication, rows = 3, perRow = 10, organiser?: string) => {
+/** A published event (in an app, or a service at a URL) in a new venue of `rows` × `perRow` seats (row A is VIP, B REGULAR, the rest ECONOMY). */
+export const publishedEvent = async (app: NestExpressApplication | string, rows = 3, perRow = 10, organiser?: string) => {
   const admin = organiser ?? (await bearer('auth0|organiser', { permissions: ['catalog:write'] }));
-  const http = request(app.getHttpServer());
+  const http = request(typeof app === 'string' ? app : app.getHttpServer());
   const venue = await http.post('/venues').set('authorization', admin).send({ name: 'Test Hall', location: 'Somewhere 1', capacity: rows * perRow }).expect(201);
   const layout = Array.from({ length: rows }, (_, r) =>
     Array.from({ length: perRow }, (_, n) => ({ row: String.fromCharCode(65 + r), number: n + 1, type: r === 0 ? 'VIP' : r === 1 ? 'REGULAR' : 'ECONOMY' })),
