@@ -4,6 +4,8 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthI
 import { ProjectionsService } from './projections/projections.service.js';
 import { EVENT_STORE, type EventStore } from './write/event-store/event-store.port.js';
 
+const PUBLISHER_LAG_DEGRADED_SECONDS = 10;
+
 @ApiTags('operations')
 @Controller('health')
 export class HealthController implements OnModuleDestroy {
@@ -50,11 +52,16 @@ export class HealthController implements OnModuleDestroy {
   private readonly eventStoreHealth = () => this.indicators.check('eventStore').attempt(() => this.store.ping()).withTimeout(2_000);
   private readonly databaseHealth = () => this.database.pingCheck('database').withTimeout(2_000);
 
-  /** The publisher's checkpoint: it waits while Kafka is unset or down (nothing is lost), so degraded, not down. */
+  /**
+   * The publisher waits while Kafka is down (nothing is lost), so degraded, not down: when sending
+   * failed, or when the oldest unpublished event is older than PUBLISHER_LAG_DEGRADED_SECONDS
+   * (kafkajs retries for a long while before it reports a failure).
+   */
   private async kafkaHealth() {
     const publisher = await this.projections.publisherHealth();
     const session = this.indicators.check('kafka');
-    return publisher.configured && publisher.lastError ? session.degraded({ publisher }) : session.up({ publisher });
+    const behind = publisher.lastError !== null || publisher.lagSeconds > PUBLISHER_LAG_DEGRADED_SECONDS;
+    return publisher.configured && behind ? session.degraded({ publisher }) : session.up({ publisher });
   }
 
   /** Where each projector is in the log, whether it runs here, and what it parked: degraded, not down, while events are parked. */

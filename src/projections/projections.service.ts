@@ -60,8 +60,7 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
   }
 
   /** Per follower of the log: how old the first event after its checkpoint is, wherever the follower runs. */
-  private async lagSeconds(): Promise<[string, number][]> {
-    const names = [...this.runners, ...this.reactors].map((runner) => runner.status.projector);
+  private async lagSeconds(names = [...this.runners, ...this.reactors].map((runner) => runner.status.projector)): Promise<[string, number][]> {
     const rows: { projector: string; position: string | null }[] = await this.dataSource.query(
       `SELECT p.name AS projector, c.position FROM unnest($1::text[]) AS p(name) LEFT JOIN projections.checkpoints c ON c.projector = p.name`,
       [names],
@@ -83,11 +82,12 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
     await Promise.all([...this.runners, ...this.reactors].map((runner) => runner.stop()));
   }
 
-  /** The Kafka publisher's checkpoint (it waits while Kafka is unset or down), for /health. */
-  async publisherHealth(): Promise<{ configured: boolean; runsHere: boolean; position: string; lastError: string | null }> {
+  /** The Kafka publisher's checkpoint and lag (it waits while Kafka is unset or down), for /health. */
+  async publisherHealth(): Promise<{ configured: boolean; runsHere: boolean; position: string; lagSeconds: number; lastError: string | null }> {
     const [row] = await this.dataSource.query(`SELECT position FROM projections.checkpoints WHERE projector = $1`, [this.publisher.name]);
     const here = this.reactors.find((runner) => runner.status.projector === this.publisher.name)?.status;
-    return { configured: this.publisher.enabled, runsHere: here?.leader ?? false, position: row?.position ?? '', lastError: here?.lastError ?? null };
+    const [[, lagSeconds]] = this.publisher.enabled ? await this.lagSeconds([this.publisher.name]) : [['', 0]];
+    return { configured: this.publisher.enabled, runsHere: here?.leader ?? false, position: row?.position ?? '', lagSeconds, lastError: here?.lastError ?? null };
   }
 
   /** Whether every projector, wherever it runs, has applied the log up to `position`. */
