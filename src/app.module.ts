@@ -1,10 +1,13 @@
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { ServeStaticModule } from '@nestjs/serve-static';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { migrations } from '../migrations/all.js';
 import { Environment, validateEnvironment } from './config.js';
 import { AuthModule } from './auth.js';
@@ -35,6 +38,13 @@ const readModelDatabase = TypeOrmModule.forRootAsync({
     };
   },
 });
+
+/** The operator console's static files: console/ at the package root, one level above src/ and two above dist/src/. */
+const consoleFiles = () => {
+  const found = ['../console/', '../../console/'].map((up) => fileURLToPath(new URL(up, import.meta.url))).find((dir) => existsSync(`${dir}index.html`));
+  if (!found) throw new Error(`The operator console's files (console/index.html) are missing beside ${fileURLToPath(import.meta.url)}`);
+  return found;
+};
 
 @Module({})
 export class EnvironmentModule {
@@ -72,6 +82,7 @@ export class AppModule {
         KafkaModule,
         ProjectionsModule,
         ReadModule,
+        ServeStaticModule.forRoot({ rootPath: consoleFiles(), serveRoot: '/console' }),
       ],
       controllers: [HealthController],
     };
