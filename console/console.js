@@ -203,7 +203,9 @@ const showTimeline = async (bookingId) => {
   }
   const events = await response.json();
   $('#timeline').replaceChildren(
-    ...events.map((event) => {
+    ...events.map((event, i) => {
+      const before = events[i - 1]?.stateAfter;
+      const changed = !before ? ['(new)'] : Object.keys(event.stateAfter ?? {}).filter((key) => JSON.stringify(event.stateAfter[key]) !== JSON.stringify(before[key]));
       const { userId, correlationId, causationId } = event.metadata;
       const li = document.createElement('li');
       li.dataset.type = event.type;
@@ -212,7 +214,7 @@ const showTimeline = async (bookingId) => {
       const data = document.createElement('div');
       const after = document.createElement('div');
       data.append(line('meta', 'data'), pre(event.data));
-      after.append(line('meta', 'state after'), pre(event.stateAfter));
+      after.append(line('meta', `state after: ${event.stateAfter?.status ?? '—'} · changed ${changed.join(', ') || 'nothing'}`), pre(event.stateAfter));
       columns.append(data, after);
       li.append(
         line('type', `${event.type}  ·  ${event.occurredAt}`),
@@ -251,6 +253,14 @@ $('#my-bookings').addEventListener('click', async () => {
 // What the browser test (and a curious operator, from devtools) can ask the page.
 window.eventixConsole = {
   seatStatus: (seatId) => map.seats.get(seatId)?.status,
+  /** The colour the canvas shows at the seat, as #rrggbb. */
+  seatColour: (seatId) => {
+    const seat = map.seats.get(seatId);
+    const ratio = window.devicePixelRatio || 1;
+    const [r, g, b] = context.getImageData(Math.floor((seat.x + 1) * ratio), Math.floor((seat.y + 1) * ratio), 1, 1).data;
+    return `#${[r, g, b].map((n) => n.toString(16).padStart(2, '0')).join('')}`;
+  },
+  colours: COLOURS,
   counts,
   position: () => map.position,
   received: () => map.received,

@@ -1,6 +1,5 @@
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { ServeStaticModule } from '@nestjs/serve-static';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -82,7 +81,6 @@ export class AppModule {
         KafkaModule,
         ProjectionsModule,
         ReadModule,
-        ServeStaticModule.forRoot({ rootPath: consoleFiles(), serveRoot: '/console' }),
       ],
       controllers: [HealthController],
     };
@@ -95,6 +93,9 @@ export const configureApp = (app: NestExpressApplication): NestExpressApplicatio
   app.useBodyParser('json', { limit: '64kb' });
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  // The operator console, plain static files. Not @nestjs/serve-static's module: it picks its loader
+  // when the module compiles, before a testing module has an HTTP adapter, and serves nothing in tests.
+  app.useStaticAssets(consoleFiles(), { prefix: '/console/' });
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
