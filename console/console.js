@@ -66,7 +66,8 @@ const renderLegend = (prices) => {
 
 /** Lays the seats out by row (in the map's order) and number, sizes the canvas, draws every seat. */
 const drawAll = (seats) => {
-  const rows = [...new Set(seats.map((seat) => seat.row))];
+  // A … Z before AA, 9 before 10: shorter labels first, then in natural order.
+  const rows = [...new Set(seats.map((seat) => seat.row))].sort((a, b) => a.length - b.length || a.localeCompare(b, undefined, { numeric: true }));
   const numbers = seats.map((seat) => seat.number);
   const first = Math.min(...numbers);
   const columns = Math.max(...numbers) - first + 1;
