@@ -5,6 +5,7 @@ import { startApp } from './support/app.js';
 import { bearer } from './support/auth.js';
 import { publishedEvent, type SeatOfVenue } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
+import { SeatMapFeed } from '../src/read/catalog/seat-map.feed.js';
 import { openSse, type SseMessage } from './support/sse.js';
 
 /** GET /events/:eventId/seat-map/stream: the live seat map the console draws, without a browser. */
@@ -38,9 +39,10 @@ describe('the live seat map (Server-Sent Events)', () => {
     alice = await bearer('auth0|alice');
     ({ eventId, seats } = await publishedEvent(app, 2, 5));
   });
+  let closed = false;
   afterAll(async () => {
     for (const opened of streams) opened.close();
-    await app?.close();
+    if (!closed) await app?.close();
     await database?.drop();
   });
 
@@ -102,5 +104,19 @@ describe('the live seat map (Server-Sent Events)', () => {
     const operation = document.paths['/events/{eventId}/seat-map/stream'].get;
     expect(operation.responses['200'].content).toHaveProperty(['text/event-stream']);
     expect(operation.parameters.map((p: { name: string; required: boolean }) => [p.name, p.required])).toEqual([['after', false], ['Last-Event-ID', false]]);
+  });
+
+  it('lets go of a client that hangs up, and ends open streams when the service shuts down', async () => {
+    const watching = () => [...(app.get(SeatMapFeed) as unknown as { watchers: Map<string, Set<unknown>> }).watchers.values()].reduce((n, set) => n + set.size, 0);
+    for (const opened of streams) opened.close();
+    for (const deadline = Date.now() + 5_000; watching() > 0 && Date.now() < deadline; ) await ticks(1);
+    expect(watching()).toBe(0);
+
+    const open = await stream();
+    await open.until((m) => m.length >= 1);
+    expect(watching()).toBe(1);
+    closed = true;
+    await app.close(); // would hang while a stream stayed open
+    await open.ended;
   });
 });
