@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -19,8 +19,10 @@ import { CatalogModule } from './write/catalog/catalog.module.js';
 import { PaymentModule } from './write/payment/payment.module.js';
 import { ensureDatabase } from './database.js';
 import { HealthController } from './health.controller.js';
+import { MetricsModule } from './metrics.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { EventStoreModule } from './write/event-store/event-store.module.js';
+import { InputValidationPipe } from './validation.js';
 
 const readModelDatabase = TypeOrmModule.forRootAsync({
   inject: [Environment],
@@ -73,6 +75,7 @@ export class AppModule {
         CqrsModule.forRoot(),
         readModelDatabase,
         TerminusModule.forRoot({ errorLogStyle: 'pretty' }),
+        MetricsModule,
         EventStoreModule,
         AuthModule,
         CatalogModule,
@@ -92,7 +95,7 @@ export const configureApp = (app: NestExpressApplication): NestExpressApplicatio
   app.enableShutdownHooks();
   app.useBodyParser('json', { limit: '64kb' });
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(new InputValidationPipe());
   // The operator console, plain static files. Not @nestjs/serve-static's module: it picks its loader
   // when the module compiles, before a testing module has an HTTP adapter, and serves nothing in tests.
   app.useStaticAssets(consoleFiles(), { prefix: '/console/' });

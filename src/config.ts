@@ -59,6 +59,13 @@ export class Environment {
   @Min(1) @Max(100) @IsInt()
   MAX_SEATS_PER_BOOKING: number = 10;
 
+  /** Booking and payment attempts a user may make per window (per instance); 0 turns the limit off. */
+  @Min(0) @Max(100_000) @IsInt()
+  BOOKING_RATE_LIMIT: number = 30;
+
+  @Min(1) @Max(3_600) @IsInt()
+  BOOKING_RATE_WINDOW_SECONDS: number = 60;
+
   @IsIn(['test'])
   PAYMENT_PROVIDER: string = 'test';
 

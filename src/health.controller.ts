@@ -1,4 +1,4 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, type OnModuleDestroy } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { ProjectionsService } from './projections/projections.service.js';
@@ -6,7 +6,10 @@ import { EVENT_STORE, type EventStore } from './write/event-store/event-store.po
 
 @ApiTags('operations')
 @Controller('health')
-export class HealthController {
+export class HealthController implements OnModuleDestroy {
+  /** Set when shutdown begins: readiness turns 503 so that load balancers stop sending work while in-flight requests finish. */
+  private draining = false;
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
@@ -15,17 +18,37 @@ export class HealthController {
     private readonly projections: ProjectionsService,
   ) {}
 
-  /** 200 when the event store and the read-model database answer; 503 (with which one) otherwise. */
+  onModuleDestroy() {
+    this.draining = true;
+  }
+
+  /** The whole report: 200 when the event store and the read-model database answer; 503 (with which one) otherwise. */
   @Get()
   @HealthCheck()
   check() {
+    return this.health.check([this.eventStoreHealth, this.databaseHealth, () => this.projectionsHealth(), () => this.kafkaHealth()]);
+  }
+
+  /** Liveness: the process answers. Restart it only when this fails; a database outage is not a reason to. */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  /** Readiness: this instance can take commands now (event store and database answer, not shutting down). */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
     return this.health.check([
-      () => this.indicators.check('eventStore').attempt(() => this.store.ping()).withTimeout(2_000),
-      () => this.database.pingCheck('database').withTimeout(2_000),
-      () => this.projectionsHealth(),
-      () => this.kafkaHealth(),
+      () => (this.draining ? this.indicators.check('shutdown').down({ draining: true }) : this.indicators.check('shutdown').up()),
+      this.eventStoreHealth,
+      this.databaseHealth,
     ]);
   }
+
+  private readonly eventStoreHealth = () => this.indicators.check('eventStore').attempt(() => this.store.ping()).withTimeout(2_000);
+  private readonly databaseHealth = () => this.database.pingCheck('database').withTimeout(2_000);
 
   /** The publisher's checkpoint: it waits while Kafka is unset or down (nothing is lost), so degraded, not down. */
   private async kafkaHealth() {

@@ -41,6 +41,23 @@ const BODY_PARSER_DETAIL: Record<string, string> = {
   'charset.unsupported': 'The body has a charset this service does not read',
 };
 
+const NETWORK_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * The database or the event store cannot be reached right now (down, restarting, failing over):
+ * the request did nothing, and the same request later may well succeed, so 503, not 500.
+ * SQLSTATE 08 (connection exception) and 57P (operator intervention: shutdown, starting up).
+ */
+const isUnavailable = (error: unknown): boolean => {
+  for (let cause = error as { code?: unknown; driverError?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; cause && depth < 4; depth++) {
+    const code = typeof cause.code === 'string' ? cause.code : '';
+    if (NETWORK_FAILURES.has(code) || /^(08|57P)/.test(code)) return true;
+    if (typeof cause.message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(cause.message)) return true;
+    cause = (cause.driverError ?? cause.cause) as typeof cause;
+  }
+  return false;
+};
+
 export const toProblem = (error: unknown): Problem => {
   if (error instanceof DomainError) {
     const status = DOMAIN_STATUS[error.kind];
@@ -53,6 +70,9 @@ export const toProblem = (error: unknown): Problem => {
     const problem = fromHttpException(error);
     const parserError = (error.cause as { type?: string } | undefined)?.type;
     return parserError && BODY_PARSER_DETAIL[parserError] ? { ...problem, detail: BODY_PARSER_DETAIL[parserError] } : problem;
+  }
+  if (isUnavailable(error)) {
+    return { type: problemType('unavailable'), title: 'Service Unavailable', status: 503, detail: 'A store this service needs cannot be reached right now; retry shortly' };
   }
   return {
     type: problemType('internal'),
@@ -68,8 +88,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost) {
     const problem = toProblem(error);
-    // Internals go to the log, never to the client.
-    if (problem.status >= 500) this.logger.error(error instanceof Error ? error : String(error));
-    host.switchToHttp().getResponse<Response>().status(problem.status).type('application/problem+json').json(problem);
+    // Internals go to the log, never to the client; a 503 (a store down, read models behind) is expected weather, one line.
+    if (problem.status === 500) this.logger.error(error instanceof Error ? error : String(error));
+    else if (problem.status >= 500) this.logger.warn(`${problem.status}: ${error instanceof Error ? error.message : String(error)}`);
+    const response = host.switchToHttp().getResponse<Response>();
+    if (problem.status === 503 && !response.getHeader('Retry-After')) response.setHeader('Retry-After', '1');
+    response.status(problem.status).type('application/problem+json').json(problem);
   }
 }

@@ -9,7 +9,7 @@ import { startApp } from './support/app.js';
 import { bearer } from './support/auth.js';
 import { publishedEvent } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
-import { eventually } from './support/kafka.js';
+import { eventually } from './support/eventually.js';
 
 /** The real `eventix` CLI, run as a process (dist/src/cli.js, built by `npm test`) against a live service's database. */
 const run = promisify(execFile);

@@ -9,7 +9,7 @@ import { bearer } from './support/auth.js';
 import { publishedEvent } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
 import { wholeLog } from './support/event-log.js';
-import { eventually } from './support/kafka.js';
+import { eventually } from './support/eventually.js';
 
 /**
  * A booking spans two streams: the event's seat inventory, then the booking. When the second

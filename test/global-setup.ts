@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { getContainerRuntimeClient, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 
 /**
@@ -9,6 +10,7 @@ import { getContainerRuntimeClient, GenericContainer, Wait, type StartedTestCont
 let eventStoreContainer: StartedTestContainer | undefined;
 
 export default async function globalSetup(): Promise<void> {
+  rmSync('test-output/figures.ndjson', { force: true }); // test/support/figures.ts
   startKafka();
   installChromium();
   if (!process.env.TEST_EVENTSTORE_URL && process.env.EVENTSTORE_URL) process.env.TEST_EVENTSTORE_URL = process.env.EVENTSTORE_URL;

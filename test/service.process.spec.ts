@@ -1,39 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { createTestDatabase } from './support/database.js';
+import { exitOf, freePort, startService } from './support/process.js';
 
-/**
- * The service as `npm start` runs it: the built dist/src/main.js in a process of its own, with no
- * configuration but where its database lives. (`npm test` builds before running the suites.)
- */
-const freePort = async (): Promise<number> => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-};
-
-const startService = (env: Record<string, string>): { child: ChildProcess; output: () => string } => {
-  let output = '';
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  return { child, output: () => output };
-};
-
-/** How the process ended: its exit code, or the signal that ended it (SIGKILL: it did not stop in time). */
-const exitOf = async (child: ChildProcess, withinMs: number): Promise<number | string> => {
-  const timer = setTimeout(() => child.kill('SIGKILL'), withinMs);
-  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
-  clearTimeout(timer);
-  return code ?? signal!;
-};
-
+/** The service as `npm start` runs it, with no configuration but where its database lives. */
 describe('the service process', () => {
   it('starts with no configuration, answers /health, and stops cleanly on SIGTERM', async () => {
     const database = await createTestDatabase('process');

@@ -7,6 +7,7 @@ import { bearer } from './support/auth.js';
 import { publishedEvent, type SeatOfVenue } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
 import { doubleBookedSeats, wholeLog } from './support/event-log.js';
+import { eventually } from './support/eventually.js';
 import { DEVELOPMENT_WEBHOOK_SECRET } from '../src/config.js';
 
 /** The command half of the HTTP contract (SPEC §4), through HTTP, against real PostgreSQL. */
@@ -33,13 +34,6 @@ describe('write side through HTTP', () => {
     const req = http().post('/bookings').set('authorization', token);
     if (key) req.set('idempotency-key', key);
     return req.send({ eventId, seatIds: seats.map((s) => s.seatId) });
-  };
-  const until = async <T>(probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> => {
-    for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
-      const value = await probe();
-      if (value !== undefined) return value;
-    }
-    throw new Error('timed out waiting');
   };
 
   describe('catalog', () => {
@@ -106,17 +100,17 @@ describe('write side through HTTP', () => {
     const pending = await book(alice, eventId, [seats[0]]).expect(201);
     const paid = await book(bob, eventId, [seats[1]]).expect(201);
     const payment = await http().post(`/bookings/${paid.body.id}/payments`).set('authorization', bob).send({ paymentMethod: 'pm_card_visa' }).expect(202);
-    await until(async () => ((await streamOf(`booking-${paid.body.id}`)).some((e) => e.type === 'BookingConfirmed') ? true : undefined));
+    await eventually(async () => ((await streamOf(`booking-${paid.body.id}`)).some((e) => e.type === 'BookingConfirmed') ? true : undefined));
 
     await http().post(`/events/${eventId}/cancel`).set('authorization', admin).expect(200);
     for (const booking of [pending, paid]) {
-      const cancelled = await until(async () => (await streamOf(`booking-${booking.body.id}`)).find((e) => e.type === 'BookingCancelled'));
+      const cancelled = await eventually(async () => (await streamOf(`booking-${booking.body.id}`)).find((e) => e.type === 'BookingCancelled'));
       expect(cancelled.data).toEqual({ bookingId: booking.body.id, reason: 'event-cancelled' });
       expect(cancelled.metadata).toMatchObject({ userId: 'system:follow-ups' });
     }
-    const refund = await until(async () => (await streamOf(`payment-${payment.body.paymentId}`)).find((e) => e.type === 'PaymentRefunded'));
+    const refund = await eventually(async () => (await streamOf(`payment-${payment.body.paymentId}`)).find((e) => e.type === 'PaymentRefunded'));
     expect(refund.data).toMatchObject({ bookingId: paid.body.id, amountMinor: 12000, reason: 'booking-cancelled' });
-    const released = await until(async () => {
+    const released = await eventually(async () => {
       const inventory = await streamOf(`seats-${eventId}`);
       return inventory.filter((e) => e.type === 'SeatsReleased').length === 2 ? inventory : undefined;
     });
@@ -222,7 +216,7 @@ describe('write side through HTTP', () => {
       const again = await pay(alice, booking.body.id, 'pm_card_visa', 'pay-1').expect(202);
       expect(again.body.paymentId).toBe(paid.body.paymentId);
 
-      const confirmed = await until(async () => (await streamOf(`booking-${booking.body.id}`)).find((e) => e.type === 'BookingConfirmed'));
+      const confirmed = await eventually(async () => (await streamOf(`booking-${booking.body.id}`)).find((e) => e.type === 'BookingConfirmed'));
       expect(confirmed.data).toEqual({ bookingId: booking.body.id, paymentId: paid.body.paymentId, ticketReference: expect.stringMatching(/^TKT-[\w-]{22}$/) });
       expect((await streamOf(`payment-${paid.body.paymentId}`)).map((e) => e.type)).toEqual(['PaymentRequested', 'PaymentProcessing', 'PaymentSucceeded']);
       await pay(alice, booking.body.id, 'pm_card_visa', 'pay-2').expect(409); // paid already
@@ -231,12 +225,12 @@ describe('write side through HTTP', () => {
     it('records a declined card with its reason, keeps the booking PENDING, and lets the buyer retry', async () => {
       const booking = await book(alice, eventId, [seats[1]]).expect(201);
       const declined = await pay(alice, booking.body.id, 'pm_card_chargeDeclined').expect(202);
-      const failed = await until(async () => (await streamOf(`payment-${declined.body.paymentId}`)).find((e) => e.type === 'PaymentFailed'));
+      const failed = await eventually(async () => (await streamOf(`payment-${declined.body.paymentId}`)).find((e) => e.type === 'PaymentFailed'));
       expect(failed.data).toMatchObject({ attempt: 1, reason: 'Your card was declined.' });
       expect(await bookingEvents(booking.body.id)).toEqual(['BookingPlaced']);
 
       await pay(alice, booking.body.id, 'pm_card_visa').expect(202);
-      await until(async () => ((await bookingEvents(booking.body.id)).includes('BookingConfirmed') ? true : undefined));
+      await eventually(async () => ((await bookingEvents(booking.body.id)).includes('BookingConfirmed') ? true : undefined));
     });
 
     it("keeps payments private (404) and refuses unknown methods and unpayable bookings", async () => {
@@ -261,7 +255,7 @@ describe('write side through HTTP', () => {
       for (let i = 0; i < 2; i++) {
         await http().post('/payments/webhook').set('content-type', 'application/json').set('eventix-signature', signWebhook(body, DEVELOPMENT_WEBHOOK_SECRET)).send(body).expect(200);
       }
-      const payment = await until(async () => {
+      const payment = await eventually(async () => {
         const events = await streamOf(`payment-${paid.body.paymentId}`);
         return events.some((e) => e.type === 'PaymentRefunded') ? events : undefined;
       });

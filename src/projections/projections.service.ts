@@ -1,6 +1,8 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { Environment } from '../config.js';
+import { Metrics } from '../metrics.js';
 import { EVENT_STORE, type EventStore, type Position } from '../write/event-store/event-store.port.js';
 import { bookingProjector } from './booking.projector.js';
 import { catalogProjector } from './catalog.projector.js';
@@ -23,15 +25,53 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
   readonly reactors: ProjectionRunner[];
 
   constructor(
-    @Inject(EVENT_STORE) store: EventStore,
     private readonly dataSource: DataSource,
     env: Environment,
     followUps: FollowUps,
     private readonly publisher: KafkaPublisher,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    metrics: Metrics,
   ) {
     const runner = (follower: Projector | Reactor) => new ProjectionRunner(follower, store, dataSource, env.DATABASE_URL);
     this.runners = PROJECTORS.map(runner);
     this.reactors = [followUps, ...(publisher.enabled ? [publisher] : [])].map(runner);
+    this.registerMetrics(metrics);
+  }
+
+  private registerMetrics(metrics: Metrics) {
+    const lag = new Gauge({
+      name: 'eventix_projection_lag_seconds',
+      help: 'Age of the oldest event in the log a projector or reactor has not applied yet (0 when caught up); kafka-publisher is the publisher lag',
+      labelNames: ['projector'],
+      registers: [metrics.registry],
+      collect: async () => {
+        for (const [projector, seconds] of await this.lagSeconds()) lag.set({ projector }, seconds);
+      },
+    });
+    const parked = new Gauge({
+      name: 'eventix_parked_events',
+      help: 'Events a projector could not apply and set aside (projections.parked_events); anything above 0 needs a person',
+      labelNames: ['projector'],
+      registers: [metrics.registry],
+      collect: async () => {
+        for (const { projector, parked: count } of await this.health()) parked.set({ projector }, count);
+      },
+    });
+  }
+
+  /** Per follower of the log: how old the first event after its checkpoint is, wherever the follower runs. */
+  private async lagSeconds(): Promise<[string, number][]> {
+    const names = [...this.runners, ...this.reactors].map((runner) => runner.status.projector);
+    const rows: { projector: string; position: string | null }[] = await this.dataSource.query(
+      `SELECT p.name AS projector, c.position FROM unnest($1::text[]) AS p(name) LEFT JOIN projections.checkpoints c ON c.projector = p.name`,
+      [names],
+    );
+    return Promise.all(
+      rows.map(async ({ projector, position }): Promise<[string, number]> => {
+        const [next] = await this.store.readAll({ after: position ? (position as Position) : undefined, limit: 1 });
+        return [projector, next ? Math.max(0, (Date.now() - Date.parse(next.metadata.occurredAt)) / 1000) : 0];
+      }),
+    );
   }
 
   onApplicationBootstrap() {

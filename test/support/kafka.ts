@@ -33,11 +33,3 @@ export const ownBroker = (instance: string, port: number) => {
   const run = (command: 'start' | 'stop') => execFileSync('scripts/kafka.sh', [command], { env, stdio: 'inherit' });
   return { brokers: `127.0.0.1:${port}`, start: () => run('start'), stop: () => run('stop') };
 };
-
-export const eventually = async <T>(probe: () => Promise<T | undefined> | T | undefined, ms = 30_000, what = 'a condition'): Promise<T> => {
-  for (const deadline = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 100))) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
-};

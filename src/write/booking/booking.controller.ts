@@ -1,9 +1,10 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Authenticated, type AuthenticatedUser, CurrentUser } from '../../auth.js';
 import { Environment } from '../../config.js';
+import { PerUserRateLimit } from '../../rate-limit.js';
 import { DomainError } from '../domain-error.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
 import { requestContext } from '../message-context.js';
@@ -32,6 +33,7 @@ export class BookingController {
   ) {}
 
   @Post()
+  @UseGuards(PerUserRateLimit)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'The same key and body return the first answer; another body, 422' })
   async place(
     @Body() body: PlaceBookingBody,

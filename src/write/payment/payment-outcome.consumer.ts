@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, ValidationPipe } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Consumer, Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -8,11 +8,12 @@ import { Environment } from '../../config.js';
 import { ensureTopics, KAFKA, topics } from '../../kafka.js';
 import { WebhookPayload } from './payment.dto.js';
 import { RecordPaymentOutcomeMessage } from './payment.handler.js';
+import { InputValidationPipe } from '../../validation.js';
 
 const CONSUMER = 'payment-outcomes';
 // processed_events keys are UUIDs; providers' message ids are not.
 const MESSAGE_ID_NAMESPACE = '8f0b6a52-1f5e-4f0e-9d0e-2d7c6f4b3a91';
-const validOutcome = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+const validOutcome = new InputValidationPipe();
 
 /**
  * Payment-provider outcomes from Kafka: an entry point, like a controller. A message is turned into

@@ -1,17 +1,19 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Req, type RawBodyRequest, UnauthorizedException, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Req, type RawBodyRequest, UnauthorizedException, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiExcludeEndpoint, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Authenticated, type AuthenticatedUser, CurrentUser } from '../../auth.js';
 import { Environment } from '../../config.js';
+import { PerUserRateLimit } from '../../rate-limit.js';
 import { BookingIdParam } from '../booking/booking.dto.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
 import { requestContext } from '../message-context.js';
 import { PayBody, WebhookPayload } from './payment.dto.js';
 import { RecordPaymentOutcomeMessage, RequestPaymentMessage } from './payment.handler.js';
 import { verifyWebhook } from './webhook-signature.js';
+import { InputValidationPipe } from '../../validation.js';
 
-const webhookBody = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+const webhookBody = new InputValidationPipe();
 
 @ApiTags('payments')
 @Controller()
@@ -23,6 +25,8 @@ export class PaymentController {
 
   @Post('bookings/:id/payments')
   @HttpCode(202)
+  // Decorators apply bottom-up: @Authenticated() (nearest the method) runs first, so the limit counts per user.
+  @UseGuards(PerUserRateLimit)
   @Authenticated()
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   async pay(
