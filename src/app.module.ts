@@ -5,6 +5,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { migrations } from '../migrations/all.js';
 import { Environment, validateEnvironment } from './config.js';
 import { AuthModule } from './auth.js';
@@ -37,6 +39,13 @@ const readModelDatabase = TypeOrmModule.forRootAsync({
     };
   },
 });
+
+/** The operator console's static files: console/ at the package root, one level above src/ and two above dist/src/. */
+const consoleFiles = () => {
+  const found = ['../console/', '../../console/'].map((up) => fileURLToPath(new URL(up, import.meta.url))).find((dir) => existsSync(`${dir}index.html`));
+  if (!found) throw new Error(`The operator console's files (console/index.html) are missing beside ${fileURLToPath(import.meta.url)}`);
+  return found;
+};
 
 @Module({})
 export class EnvironmentModule {
@@ -87,6 +96,9 @@ export const configureApp = (app: NestExpressApplication): NestExpressApplicatio
   app.useBodyParser('json', { limit: '64kb' });
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(new InputValidationPipe());
+  // The operator console, plain static files. Not @nestjs/serve-static's module: it picks its loader
+  // when the module compiles, before a testing module has an HTTP adapter, and serves nothing in tests.
+  app.useStaticAssets(consoleFiles(), { prefix: '/console/' });
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

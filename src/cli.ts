@@ -11,13 +11,13 @@ import { type Environment, validateEnvironment } from './config.js';
 import { ensureDatabase } from './database.js';
 import { PROJECTORS } from './projections/projections.service.js';
 import { type Bound, Rebuild } from './projections/replay.js';
-import { bookingDecider, bookingStream } from './write/booking/booking.decider.js';
+import { describeBooking, evolveBookingAudit, initialBookingAudit } from './read/booking/booking-state.js';
+import { bookingStream } from './write/booking/booking.decider.js';
 import { eventStream } from './write/catalog/event.decider.js';
 import { openEventStore } from './write/event-store/event-store.module.js';
 import { type EventStore, normalizePosition, type Position, type Recorded } from './write/event-store/event-store.port.js';
 import { expectedLink, GENESIS_HASH, verifyChain } from './write/event-store/log-hash.js';
-import { formatMoney } from './write/money.js';
-import { paymentDecider, paymentStream } from './write/payment/payment.decider.js';
+import { paymentStream } from './write/payment/payment.decider.js';
 import { paymentIdOf } from './write/payment/payment.handler.js';
 import { seatInventoryStream } from './write/seat-inventory/seat-inventory.decider.js';
 
@@ -207,27 +207,13 @@ const audit = async (kind: 'booking' | 'event', id: string, options: { json?: bo
 const stateAsOf = async (id: string, options: { asOf: Date }) =>
   withContext(async ({ store }) => {
     const until = (events: Recorded[]) => events.filter((e) => Date.parse(e.metadata.occurredAt) <= options.asOf.getTime());
-    const booking = until((await store.readStream(bookingStream(id))).events).reduce((s, e) => bookingDecider.evolve(s, e as never), bookingDecider.initialState());
-    const payment = until((await store.readStream(paymentStream(paymentIdOf(id)))).events).reduce((s, e) => paymentDecider.evolve(s, e as never), paymentDecider.initialState());
-    if (booking.status === 'None') {
+    const events = [...(await store.readStream(bookingStream(id))).events, ...(await store.readStream(paymentStream(paymentIdOf(id)))).events];
+    const state = describeBooking(until(events).reduce(evolveBookingAudit, initialBookingAudit()));
+    if (!state) {
       out(`booking ${id} did not exist at ${options.asOf.toISOString()}`);
       return false;
     }
-    const { placed } = booking;
-    out(json({
-      bookingId: id,
-      asOf: options.asOf.toISOString(),
-      status: booking.status,
-      userId: placed.userId,
-      eventId: placed.eventId,
-      totalAmount: formatMoney(placed.totalMinor),
-      currency: placed.currency,
-      expiresAt: placed.expiresAt,
-      seats: placed.items.map((item) => ({ seatId: item.seatId, price: formatMoney(item.priceMinor) })),
-      ticketReference: booking.ticketReference,
-      cancellation: booking.cancellation,
-      payment: payment.status === 'None' ? null : { status: payment.status, attempt: payment.attempt, refunded: payment.refunded, failureReason: payment.failureReason },
-    }));
+    out(json({ bookingId: id, asOf: options.asOf.toISOString(), ...state }));
     return true;
   });
 

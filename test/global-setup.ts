@@ -12,6 +12,7 @@ let eventStoreContainer: StartedTestContainer | undefined;
 export default async function globalSetup(): Promise<void> {
   rmSync('test-output/figures.ndjson', { force: true }); // test/support/figures.ts
   startKafka();
+  installChromium();
   if (!process.env.TEST_EVENTSTORE_URL && process.env.EVENTSTORE_URL) process.env.TEST_EVENTSTORE_URL = process.env.EVENTSTORE_URL;
   if (process.env.TEST_EVENTSTORE_URL) return;
   try {
@@ -43,4 +44,12 @@ const startKafka = () => {
   execFileSync('scripts/kafka.sh', ['start'], { stdio: 'inherit' });
   process.env.TEST_KAFKA_BROKERS = '127.0.0.1:19092';
   process.env.TEST_KAFKA_STARTED_HERE = 'true';
+};
+
+/**
+ * Debian's Chromium for the console's browser test (scripts/chromium.sh installs it with apt-get
+ * when missing). Failing here fails the run: the browser test is never skipped for want of it.
+ */
+const installChromium = () => {
+  process.env.CHROMIUM_PATH = execFileSync('scripts/chromium.sh', { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' }).trim();
 };

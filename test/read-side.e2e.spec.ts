@@ -120,7 +120,7 @@ describe('read side through HTTP', () => {
   it("tells a booking's history from the event store: its events and its payment's, in order, with who and why", async () => {
     const booking = await place(alice, [seats[3].seatId]);
     await http().post(`/bookings/${booking.id}/payments`).set('authorization', alice).send({ paymentMethod: 'pm_card_chargeDeclined' }).expect(202);
-    let history: { type: string; metadata: Record<string, unknown> }[] = [];
+    let history: { type: string; metadata: Record<string, unknown>; stateAfter: unknown }[] = [];
     for (const deadline = Date.now() + 10_000; Date.now() < deadline && !history.some((e) => e.type === 'PaymentFailed'); await new Promise((r) => setTimeout(r, 50))) {
       history = (await get(`/bookings/${booking.id}/history`, undefined, alice).expect(200)).body;
     }
@@ -132,6 +132,13 @@ describe('read side through HTTP', () => {
       metadata: { userId: 'auth0|alice', correlationId: expect.any(String), causationId: expect.stringMatching(/^http:/), hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
     });
     expect(history[3].metadata).toMatchObject({ userId: null, causationId: expect.stringMatching(/^provider:evt_test_/) });
+    // The state after each step, as `eventix state` tells it.
+    expect(history.map((e) => e.stateAfter)).toEqual([
+      expect.objectContaining({ status: 'PENDING', userId: 'auth0|alice', totalAmount: '120.00', payment: null }),
+      expect.objectContaining({ status: 'PENDING', payment: expect.objectContaining({ status: 'PENDING', attempt: 1 }) }),
+      expect.objectContaining({ status: 'PENDING', payment: expect.objectContaining({ status: 'PROCESSING' }) }),
+      expect.objectContaining({ status: 'PENDING', payment: expect.objectContaining({ status: 'FAILED', failureReason: expect.any(String) }) }),
+    ]);
   });
 
   it('waits for X-Min-Position, refuses a malformed one, and gives up with 503 and Retry-After', async () => {

@@ -19,10 +19,11 @@ const upsertPrices = (eventId: string, prices: { seatType: string; priceMinor: n
 const setEventStatus = (eventId: string, status: string, at: string): Sql =>
   sql`UPDATE catalog.events SET status = ${status}::catalog.event_status, updated_at = ${at} WHERE id = ${eventId}`;
 
-const setSeats = (bookingId: string, status: 'RESERVED' | 'SOLD' | 'AVAILABLE', at: string): Sql =>
+// position: the event that changed the seat, so the live seat map can send what changed after a position.
+const setSeats = (bookingId: string, status: 'RESERVED' | 'SOLD' | 'AVAILABLE', at: string, position: string): Sql =>
   status === 'AVAILABLE'
-    ? sql`UPDATE catalog.seat_availability SET status = 'AVAILABLE', booking_id = NULL, updated_at = ${at} WHERE booking_id = ${bookingId}`
-    : sql`UPDATE catalog.seat_availability SET status = ${status}::catalog.seat_status, updated_at = ${at} WHERE booking_id = ${bookingId}`;
+    ? sql`UPDATE catalog.seat_availability SET status = 'AVAILABLE', booking_id = NULL, updated_at = ${at}, position = ${position} WHERE booking_id = ${bookingId}`
+    : sql`UPDATE catalog.seat_availability SET status = ${status}::catalog.seat_status, updated_at = ${at}, position = ${position} WHERE booking_id = ${bookingId}`;
 
 /**
  * The catalog tables of data-model.md and the seat map (catalog.seat_availability): one seat row
@@ -39,6 +40,7 @@ export const catalogProjector: Projector = {
   project: (recorded: Recorded) => {
     const event = recorded as unknown as Handled;
     const at = occurredAt(recorded);
+    const { position } = recorded;
     switch (event.type) {
       case 'VenueCreated': {
         const { venueId, name, location, capacity } = event.data;
@@ -54,8 +56,8 @@ export const catalogProjector: Projector = {
                 FROM jsonb_to_recordset(${json}::jsonb) AS s("seatId" uuid, row text, number int, type text)
               ON CONFLICT (id) DO NOTHING`,
           // Seats added after an event was created belong to its seat map too.
-          sql`INSERT INTO catalog.seat_availability (event_id, seat_id, venue_id, row, number, type, updated_at)
-              SELECT e.id, s."seatId", ${venueId}, s.row, s.number, s.type::catalog.seat_type, ${at}
+          sql`INSERT INTO catalog.seat_availability (event_id, seat_id, venue_id, row, number, type, updated_at, position)
+              SELECT e.id, s."seatId", ${venueId}, s.row, s.number, s.type::catalog.seat_type, ${at}, ${position}
                 FROM catalog.events e, jsonb_to_recordset(${json}::jsonb) AS s("seatId" uuid, row text, number int, type text)
                WHERE e.venue_id = ${venueId}
               ON CONFLICT (event_id, seat_id) DO NOTHING`,
@@ -69,8 +71,8 @@ export const catalogProjector: Projector = {
               VALUES (${eventId}, ${venueId}, ${name}, ${description}, ${startTime}, ${endTime}, 'DRAFT', ${at}, ${at})
               ON CONFLICT (id) DO NOTHING`,
           upsertPrices(eventId, prices),
-          sql`INSERT INTO catalog.seat_availability (event_id, seat_id, venue_id, row, number, type, updated_at)
-              SELECT ${eventId}, s.id, s.venue_id, s.row, s.number, s.type, ${at} FROM catalog.seats s WHERE s.venue_id = ${venueId}
+          sql`INSERT INTO catalog.seat_availability (event_id, seat_id, venue_id, row, number, type, updated_at, position)
+              SELECT ${eventId}, s.id, s.venue_id, s.row, s.number, s.type, ${at}, ${position} FROM catalog.seats s WHERE s.venue_id = ${venueId}
               ON CONFLICT (event_id, seat_id) DO NOTHING`,
         ];
       }
@@ -82,13 +84,13 @@ export const catalogProjector: Projector = {
         return [setEventStatus(event.data.eventId, 'CANCELLED', at)];
       case 'BookingPlaced': {
         const { bookingId, eventId, items } = event.data;
-        return [sql`UPDATE catalog.seat_availability SET status = 'RESERVED', booking_id = ${bookingId}, updated_at = ${at}
+        return [sql`UPDATE catalog.seat_availability SET status = 'RESERVED', booking_id = ${bookingId}, updated_at = ${at}, position = ${position}
                      WHERE event_id = ${eventId} AND seat_id = ANY(${items.map((item) => item.seatId)}::uuid[])`];
       }
       case 'BookingConfirmed':
-        return [setSeats(event.data.bookingId, 'SOLD', at)];
+        return [setSeats(event.data.bookingId, 'SOLD', at, position)];
       case 'BookingCancelled':
-        return [setSeats(event.data.bookingId, 'AVAILABLE', at)];
+        return [setSeats(event.data.bookingId, 'AVAILABLE', at, position)];
     }
   },
 };

@@ -4,13 +4,16 @@ import { bearer } from './auth.js';
 
 export type SeatOfVenue = { seatId: string; row: string; number: number; type: 'VIP' | 'REGULAR' | 'ECONOMY' };
 
+/** A, B, … Z, then AA, AB, …: the labels of a big venue's rows. */
+const rowLabel = (r: number): string => (r < 26 ? '' : rowLabel(Math.floor(r / 26) - 1)) + String.fromCharCode(65 + (r % 26));
+
 /** A published event (in an app, or a service at a URL) in a new venue of `rows` × `perRow` seats (row A is VIP, B REGULAR, the rest ECONOMY). */
 export const publishedEvent = async (app: NestExpressApplication | string, rows = 3, perRow = 10, organiser?: string) => {
   const admin = organiser ?? (await bearer('auth0|organiser', { permissions: ['catalog:write'] }));
   const http = request(typeof app === 'string' ? app : app.getHttpServer());
   const venue = await http.post('/venues').set('authorization', admin).send({ name: 'Test Hall', location: 'Somewhere 1', capacity: rows * perRow }).expect(201);
   const layout = Array.from({ length: rows }, (_, r) =>
-    Array.from({ length: perRow }, (_, n) => ({ row: String.fromCharCode(65 + r), number: n + 1, type: r === 0 ? 'VIP' : r === 1 ? 'REGULAR' : 'ECONOMY' })),
+    Array.from({ length: perRow }, (_, n) => ({ row: rowLabel(r), number: n + 1, type: r === 0 ? 'VIP' : r === 1 ? 'REGULAR' : 'ECONOMY' })),
   ).flat();
   const seats: SeatOfVenue[] = [];
   for (let i = 0; i < layout.length; i += 1_000) {

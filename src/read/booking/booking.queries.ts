@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { bookingStream } from '../../write/booking/booking.decider.js';
 import { DomainError } from '../../write/domain-error.js';
+import { describeBooking, evolveBookingAudit, initialBookingAudit } from './booking-state.js';
 import { EVENT_STORE, type EventStore } from '../../write/event-store/event-store.port.js';
 import { paymentStream } from '../../write/payment/payment.decider.js';
 import { paymentIdOf } from '../../write/payment/payment.handler.js';
@@ -38,12 +39,16 @@ export class BookingQueries {
     );
   }
 
-  /** The audit trail, from the event store itself: the booking's events and its payment's, in log order. */
+  /**
+   * The audit trail, from the event store itself: the booking's events and its payment's, in log
+   * order, each with the state after it (as `eventix state` tells it).
+   */
   async history(bookingId: string, userId: string) {
     const booking = await this.store.readStream(bookingStream(bookingId));
     const owner = (booking.events[0]?.data as { userId?: string } | undefined)?.userId;
     if (owner !== userId) throw new DomainError('not-found', 'No such booking');
     const payment = await this.store.readStream(paymentStream(paymentIdOf(bookingId)));
+    let state = initialBookingAudit();
     return [...booking.events, ...payment.events]
       .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0))
       .map((event) => ({
@@ -55,6 +60,7 @@ export class BookingQueries {
         schemaVersion: event.schemaVersion,
         data: event.data,
         metadata: event.metadata,
+        stateAfter: describeBooking((state = evolveBookingAudit(state, event))),
       }));
   }
 }

@@ -1,16 +1,27 @@
-import { Controller, Get, Param, Query, UseInterceptors } from '@nestjs/common';
-import { ApiHeader, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { Controller, Get, type MessageEvent, Param, Query, Req, Sse, UseInterceptors } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { IsIn, IsOptional, IsString } from 'class-validator';
+import { concat, type Observable, of } from 'rxjs';
 import { EventIdParam } from '../../write/catalog/catalog.dto.js';
+import { DomainError } from '../../write/domain-error.js';
+import { normalizePosition } from '../../write/event-store/event-store.port.js';
 import { MinPositionInterceptor } from '../min-position.interceptor.js';
 import { Paging } from '../paging.js';
 import { CatalogQueries } from './catalog.queries.js';
+import { SeatMapFeed } from './seat-map.feed.js';
 
 const EVENT_STATUSES = ['DRAFT', 'PUBLISHED', 'CANCELLED', 'COMPLETED'] as const;
 
 class EventsQuery extends Paging {
   @ApiPropertyOptional({ enum: EVENT_STATUSES }) @IsOptional() @IsIn(EVENT_STATUSES)
   status?: (typeof EVENT_STATUSES)[number];
+}
+
+class SeatMapStreamQuery {
+  @ApiPropertyOptional({ description: 'Resume after this position (as Last-Event-ID does): only the changes after it, no snapshot' })
+  @IsOptional() @IsString()
+  after?: string;
 }
 
 /** The public catalog: events, and each event's seat map. */
@@ -34,5 +45,44 @@ export class CatalogQueryController {
   @Get(':eventId/seat-map')
   seatMap(@Param() { eventId }: EventIdParam) {
     return this.queries.seatMap(eventId);
+  }
+}
+
+/**
+ * The seat map, live. A controller of its own: X-Min-Position's interceptor would make the handler's
+ * errors (404, 400) arrive after the stream's headers, as an SSE error instead of a problem+json answer.
+ */
+@ApiTags('catalog')
+@Controller('events')
+export class SeatMapStreamController {
+  constructor(
+    private readonly queries: CatalogQueries,
+    private readonly feed: SeatMapFeed,
+  ) {}
+
+  @Sse(':eventId/seat-map/stream')
+  @ApiOkResponse({ description: 'Server-Sent Events: `snapshot`, then `changes`', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Sent by EventSource on a reconnect: resume after this position' })
+  @ApiOperation({
+    summary: 'The seat map, live (Server-Sent Events)',
+    description:
+      'First a `snapshot` message (the seat map, as GET /events/:eventId/seat-map, with the `position` it reflects), then `changes` ' +
+      'messages `{position, seats:[{seatId, status}]}`, a few a second at most. Every message has the SSE id of the last position it ' +
+      'reflects; with Last-Event-ID (or ?after=) only the changes after that position come, so a reconnect misses and repeats nothing.',
+  })
+  async seatMapStream(
+    @Param() { eventId }: EventIdParam,
+    @Query() { after }: SeatMapStreamQuery,
+    @Req() request: Request,
+  ): Promise<Observable<MessageEvent>> {
+    const resumeFrom = request.header('last-event-id') || after;
+    if (resumeFrom) {
+      const position = normalizePosition(resumeFrom);
+      if (!position) throw new DomainError('invalid', 'Last-Event-ID and after must be a position this stream sent');
+      await this.queries.event(eventId); // an unknown event is a 404 here too
+      return this.feed.changesAfter(eventId, position);
+    }
+    const map = await this.queries.seatMap(eventId);
+    return concat(of<MessageEvent>({ type: 'snapshot', id: map.position, retry: 1_000, data: map }), this.feed.changesAfter(eventId, map.position));
   }
 }

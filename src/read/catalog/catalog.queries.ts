@@ -6,6 +6,7 @@ import { DomainError } from '../../write/domain-error.js';
 const utc = (column: string, as = column.split('.').pop()) => `${column} AT TIME ZONE 'UTC' AS ${as}`;
 
 export type SeatStatus = 'AVAILABLE' | 'RESERVED' | 'SOLD';
+type SeatOfMap = { seatId: string; row: string; number: number; type: string; price: string | null; status: SeatStatus };
 
 const EVENT_COLUMNS = `e.id, e.venue_id AS "venueId", e.name, e.description, ${utc('e.start_time', '"startTime"')}, ${utc('e.end_time', '"endTime"')},
   e.status, ${utc('e.created_at', '"createdAt"')}, ${utc('e.updated_at', '"updatedAt"')},
@@ -35,20 +36,36 @@ export class CatalogQueries {
   /**
    * Every seat of the event with its price and status: one index range scan of
    * seat_availability (idx_seat_availability_map), joined to the event's three prices.
+   * `position`: the last event reflected in these seats (the same statement reads both, so they
+   * agree); the live seat map sends what changes after it.
    */
   async seatMap(eventId: string) {
     const [event] = await this.db.query(`SELECT venue_id FROM catalog.events WHERE id = $1`, [eventId]);
     if (!event) throw new DomainError('not-found', 'No such event');
-    const seats: { seatId: string; row: string; number: number; type: string; price: string | null; status: SeatStatus }[] = await this.db.query(
-      `SELECT s.seat_id AS "seatId", s.row, s.number, s.type, p.price::text AS price, s.status
+    const rows: (SeatOfMap & { position: string })[] = await this.db.query(
+      `SELECT s.seat_id AS "seatId", s.row, s.number, s.type, p.price::text AS price, s.status, s.position
          FROM catalog.seat_availability s
          LEFT JOIN catalog.event_seat_prices p ON p.event_id = s.event_id AND p.seat_type = s.type
         WHERE s.event_id = $1
         ORDER BY s.row, s.number`,
       [eventId],
     );
-    const counts = { AVAILABLE: 0, RESERVED: 0, SOLD: 0, total: seats.length };
-    for (const seat of seats) counts[seat.status]++;
-    return { eventId, venueId: event.venue_id, seats, counts };
+    const counts = { AVAILABLE: 0, RESERVED: 0, SOLD: 0, total: rows.length };
+    let position = '';
+    const seats = rows.map(({ position: changedAt, ...seat }) => {
+      counts[seat.status]++;
+      if (changedAt > position) position = changedAt;
+      return seat;
+    });
+    return { eventId, venueId: event.venue_id, seats, counts, position };
+  }
+
+  /** The event's seats changed after `after`, oldest change first (idx_seat_availability_changes). */
+  seatChanges(eventId: string, after: string): Promise<{ seatId: string; status: SeatStatus; position: string }[]> {
+    return this.db.query(
+      `SELECT seat_id AS "seatId", status, position FROM catalog.seat_availability
+        WHERE event_id = $1 AND position > $2 ORDER BY position`,
+      [eventId, after],
+    );
   }
 }
