@@ -20,12 +20,14 @@ const runs = Number(process.argv[2] ?? 1);
 const SEATS = Number(process.argv[3] ?? 10_000);
 const CLIENTS = Number(process.argv[4] ?? 200);
 const REFRESH_MS = 5_000;
+/** The seat map's latency is measured on an event of its own this size, alone and while the on-sale runs. */
+const BIG_EVENT_SEATS = Number(process.env.SEAT_MAP_SEATS ?? 20_000);
 const TIME_LIMIT_MS = 240_000;
 const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS + 10 });
 const secret = new TextEncoder().encode(DEVELOPMENT_JWT_SECRET);
 const token = (sub, permissions = []) => new SignJWT({ permissions }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('2h').sign(secret);
 
-const http = (port, method, path, { body, auth, headers = {} } = {}) =>
+const http = (port, method, path, { body, auth, headers = {}, raw = false } = {}) =>
   new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...headers } }, (res) => {
@@ -33,7 +35,7 @@ const http = (port, method, path, { body, auth, headers = {} } = {}) =>
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined });
+        resolve({ status: res.statusCode, body: text && !raw ? JSON.parse(text) : undefined });
       });
     });
     req.on('error', reject);
@@ -62,15 +64,15 @@ const stopServer = async (child) => {
   await new Promise((resolve) => child.once('exit', resolve));
 };
 
-const layout = () =>
-  Array.from({ length: SEATS }, (_, i) => ({ row: `R${String(Math.floor(i / 100)).padStart(3, '0')}`, number: (i % 100) + 1, type: i < SEATS * 0.1 ? 'VIP' : i < SEATS * 0.5 ? 'REGULAR' : 'ECONOMY' }));
+const layout = (count) =>
+  Array.from({ length: count }, (_, i) => ({ row: `R${String(Math.floor(i / 100)).padStart(3, '0')}`, number: (i % 100) + 1, type: i < count * 0.1 ? 'VIP' : i < count * 0.5 ? 'REGULAR' : 'ECONOMY' }));
 const prices = [{ seatType: 'VIP', price: '150.00' }, { seatType: 'REGULAR', price: '60.00' }, { seatType: 'ECONOMY', price: '25.00' }];
 
 /** Eventix: the catalog through its own API; answers the event id once its seat map shows every seat. */
-const seedEventix = async (port) => {
+const seedEventix = async (port, count) => {
   const admin = await token('bench|organiser', ['catalog:write']);
-  const venue = await http(port, 'POST', '/venues', { auth: admin, body: { name: 'Arena', capacity: SEATS } });
-  const seats = layout();
+  const venue = await http(port, 'POST', '/venues', { auth: admin, body: { name: 'Arena', capacity: count } });
+  const seats = layout(count);
   for (let i = 0; i < seats.length; i += 1_000) {
     const added = await http(port, "POST", `/venues/${venue.body.id}/seats`, { auth: admin, body: { seats: seats.slice(i, i + 1_000) } });
     if (added.status !== 201) throw new Error(`adding seats: ${added.status} ${JSON.stringify(added.body)}`);
@@ -82,12 +84,12 @@ const seedEventix = async (port) => {
 };
 
 /** The reference: the documented tables, seeded directly. */
-const seedReference = async (url) => {
+const seedReference = async (url, count) => {
   const db = new DataSource({ type: 'postgres', url, migrations });
   await db.initialize();
   await db.runMigrations();
-  const [{ id: venueId }] = await db.query(`INSERT INTO catalog.venues (name, capacity) VALUES ('Arena', $1) RETURNING id`, [SEATS]);
-  const seats = layout();
+  const [{ id: venueId }] = await db.query(`INSERT INTO catalog.venues (name, capacity) VALUES ('Arena', $1) RETURNING id`, [count]);
+  const seats = layout(count);
   await db.query(`INSERT INTO catalog.seats (venue_id, row, number, type) SELECT $1, s.row, s.number, s.type::catalog.seat_type FROM jsonb_to_recordset($2::jsonb) AS s(row text, number int, type text)`, [venueId, JSON.stringify(seats)]);
   const [{ id: eventId }] = await db.query(`INSERT INTO catalog.events (venue_id, name, start_time, end_time, status) VALUES ($1, 'Hot on-sale', '2030-01-01 20:00', '2030-01-01 23:00', 'PUBLISHED') RETURNING id`, [venueId]);
   for (const p of prices) await db.query(`INSERT INTO catalog.event_seat_prices (event_id, seat_type, price) VALUES ($1, $2, $3)`, [eventId, p.seatType, p.price]);
@@ -104,17 +106,21 @@ const rng = (seed) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
-const onSale = async (port, eventId, isEventix) => {
+/** Time to a whole seat map of the big event (answer read to the end, not parsed). */
+const timeSeatMap = async (port, eventId) => {
+  const t = performance.now();
+  const { status } = await http(port, 'GET', `/events/${eventId}/seat-map`, { raw: true });
+  if (status !== 200) throw new Error(`seat map: ${status}`);
+  return performance.now() - t;
+};
+
+const onSale = async (port, eventId, bigEventId, isEventix) => {
   const seatMap = async () => (await http(port, 'GET', `/events/${eventId}/seat-map`)).body.seats;
   const ordered = (await seatMap()).map((s) => s.seatId); // best seats first (row, number)
   if (ordered.length !== SEATS) throw new Error(`the seat map shows ${ordered.length} seats, not ${SEATS}`);
   const indexOf = new Map(ordered.map((id, i) => [id, i]));
   const alone = [];
-  for (let i = 0; i < 20; i++) {
-    const t = performance.now();
-    await seatMap();
-    alone.push(performance.now() - t);
-  }
+  for (let i = 0; i < 50; i++) alone.push(await timeSeatMap(port, bigEventId));
   const latencies = [];
   const lags = [];
   const mapUnderLoad = [];
@@ -161,9 +167,7 @@ const onSale = async (port, eventId, isEventix) => {
   };
   const probe = (async () => {
     while (selling) {
-      const t = performance.now();
-      await seatMap();
-      mapUnderLoad.push(performance.now() - t);
+      mapUnderLoad.push(await timeSeatMap(port, bigEventId));
       await new Promise((r) => setTimeout(r, 200));
     }
   })();
@@ -216,12 +220,12 @@ for (let run = 1; run <= runs; run++) {
   for (const system of systems) {
     const database = await benchDatabase('onsale');
     const port = 3200 + run;
-    let eventId;
-    if (!system.eventix) eventId = await seedReference(database.url);
+    let eventId, bigEventId;
+    if (!system.eventix) [eventId, bigEventId] = [await seedReference(database.url, SEATS), await seedReference(database.url, BIG_EVENT_SEATS)];
     const server = await startServer(system.script, { DATABASE_URL: database.url, ...system.env }, port);
     try {
-      if (system.eventix) eventId = await seedEventix(port);
-      const result = await onSale(port, eventId, system.eventix);
+      if (system.eventix) [eventId, bigEventId] = [await seedEventix(port, SEATS), await seedEventix(port, BIG_EVENT_SEATS)];
+      const result = await onSale(port, eventId, bigEventId, system.eventix);
       result.doubleBookedSeats = await doubleBooked(database.url, system.eventix);
       results[system.name].push(result);
       process.stderr.write(`run ${run} ${system.name}: ${JSON.stringify(result)}\n`);
@@ -237,7 +241,7 @@ agent.destroy();
 const of = (name, key, digits = 0) => summary(results[name].map((r) => r[key]), digits);
 const ratio = (a, b, key) => (median(results[a].map((r) => r[key])) / median(results[b].map((r) => r[key]))).toFixed(1);
 console.log(JSON.stringify({
-  machine: machine(), date: new Date().toISOString().slice(0, 10), runs, seats: SEATS, clients: CLIENTS,
+  machine: machine(), date: new Date().toISOString().slice(0, 10), runs, seats: SEATS, clients: CLIENTS, seatMapSeats: BIG_EVENT_SEATS,
   systems: Object.fromEntries(systems.map(({ name }) => [name, Object.fromEntries(Object.keys(results[name][0]).map((key) => [key, results[name][0][key] === null ? null : of(name, key, ['p50', 'p99', 'secondsToSellOut'].some((k) => key.includes(k) || key === k) ? 1 : 0)]))])),
   ratios: systems.length === 3 ? {
     bookingsPerSecondVsCorrectedReference: ratio(systems[0].name, systems[1].name, 'bookingsPerSecond'),

@@ -24,7 +24,7 @@ describe('benchmarks, smoke-sized', () => {
   }, 300_000);
 
   it('hot on-sale: sells out on Eventix and on both references; no double booking on Eventix or the corrected reference', async () => {
-    const result = await bench(['bench/onsale.mjs', '1', '300', '20']);
+    const result = await bench(['bench/onsale.mjs', '1', '300', '20'], { SEAT_MAP_SEATS: '500' });
     const systems = result.systems as Record<string, { doubleBookedSeats: string; seatsSold: string }>;
     expect(Object.keys(systems)).toHaveLength(3);
     const [eventix, corrected] = Object.keys(systems);

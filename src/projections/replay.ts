@@ -51,32 +51,47 @@ export class Rebuild {
     });
   }
 
-  /** Applies the log to the shadows, from where they are, up to `bound` (or the log's end). */
+  /**
+   * Applies the log to the shadows, from where they are, up to `bound` (or the log's end). The next
+   * page is read while the current one is applied: reading and writing overlap.
+   */
   async catchUp(bound: Bound = {}, progress?: Progress, signal?: AbortSignal, client?: PoolClient): Promise<void> {
-    for (;;) {
+    const read = (after: Position | undefined) => {
+      const page = this.store.readAll({ after, limit: BATCH });
+      page.catch(() => undefined); // awaited below; a failure of a page read ahead must not go unhandled meanwhile
+      return page;
+    };
+    for (let next = read(this.position); ; ) {
       signal?.throwIfAborted();
-      const page = await this.store.readAll({ after: this.position, limit: BATCH });
+      const page = await next;
       const batch = page.filter((event) => !beyond(event, bound));
+      const more = batch.length === page.length && page.length === BATCH;
+      if (more) next = read(page[page.length - 1].position);
       if (batch.length > 0) {
         await this.applyBatch(batch, client);
         this.position = batch[batch.length - 1].position;
         this.applied += batch.length;
         progress?.(this.applied);
       }
-      if (batch.length < page.length || page.length < BATCH) return;
+      if (!more) return;
     }
   }
 
-  /** In the given transaction, or in one of its own. */
+  /**
+   * In the given transaction, or else each projector in a transaction of its own, at the same time:
+   * their tables are disjoint and none reads another's, and each one's statements keep the log's order.
+   */
   private async applyBatch(batch: Recorded[], given?: PoolClient): Promise<void> {
-    const statements = batch.flatMap((event) =>
-      this.projectors.flatMap((projector) => (projector.handles.has(event.type) ? projector.project(event) : [])),
-    );
+    const perProjector = this.projectors
+      .map((projector) => batch.flatMap((event) => (projector.handles.has(event.type) ? projector.project(event) : [])))
+      .filter((statements) => statements.length > 0)
+      .map((statements) => statements.map((statement) => this.rewrite(inlined(statement))));
     // A replay is round trips: the statements go in order, many to a round trip, as literal SQL.
-    const apply = async (client: PoolClient) => {
-      for (const chunk of roundTrips(statements.map((statement) => this.rewrite(inlined(statement))))) await client.query(chunk);
+    const apply = (statements: string[]) => async (client: PoolClient) => {
+      for (const chunk of roundTrips(statements)) await client.query(chunk);
     };
-    await (given ? apply(given) : inTransaction(this.pool, apply));
+    if (given) for (const statements of perProjector) await apply(statements)(given);
+    else await Promise.all(perProjector.map((statements) => inTransaction(this.pool, apply(statements))));
   }
 
   /**

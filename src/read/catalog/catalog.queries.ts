@@ -13,9 +13,13 @@ const EVENT_COLUMNS = `e.id, e.venue_id AS "venueId", e.name, e.description, ${u
   coalesce((SELECT json_agg(json_build_object('seatType', p.seat_type, 'price', p.price::text) ORDER BY p.seat_type)
               FROM catalog.event_seat_prices p WHERE p.event_id = e.id), '[]') AS prices`;
 
+const SEAT_MAP_CACHE_SIZE = 20;
+
 /** The catalog's queries (data-model.md §5.1), on the read models the catalog projector keeps. */
 @Injectable()
 export class CatalogQueries {
+  private readonly seatMaps = new Map<string, { key: string; json: Promise<string> }>();
+
   constructor(private readonly db: DataSource) {}
 
   listEvents(status: string | undefined, limit: number, offset: number) {
@@ -58,6 +62,27 @@ export class CatalogQueries {
       return seat;
     });
     return { eventId, venueId: event.venue_id, seats, counts, position };
+  }
+
+  /**
+   * The seat map as JSON text, built again only once the catalog projector has moved: in an
+   * on-sale, hundreds of buyers re-read the same 10,000-seat map between two of its batches, and
+   * reading and serialising it each time is what the process would spend its CPU on. The
+   * checkpoint is read before the seats, so a cached map is never older than its key; buyers
+   * asking at once while it is rebuilt share one build.
+   */
+  async seatMapJson(eventId: string): Promise<string> {
+    const [checkpoint] = await this.db.query(`SELECT position FROM projections.checkpoints WHERE projector = 'catalog'`);
+    const key: string = checkpoint?.position ?? '';
+    const cached = this.seatMaps.get(eventId);
+    if (cached?.key === key) return cached.json;
+    const json = this.seatMap(eventId).then((map) => JSON.stringify(map));
+    this.seatMaps.delete(eventId);
+    this.seatMaps.set(eventId, { key, json });
+    // A few hot events at a time; the oldest entry goes first.
+    if (this.seatMaps.size > SEAT_MAP_CACHE_SIZE) this.seatMaps.delete(this.seatMaps.keys().next().value!);
+    json.catch(() => this.seatMaps.get(eventId)?.json === json && this.seatMaps.delete(eventId));
+    return json;
   }
 
   /** The event's seats changed after `after`, oldest change first (idx_seat_availability_changes). */
