@@ -88,6 +88,14 @@ describe('read side through HTTP', () => {
     expect(confirmed).toMatchObject({ status: 'CONFIRMED', ticketReference: expect.stringMatching(/^TKT-/), payment: { status: 'SUCCESS', failureReason: null } });
     const sold = await get(`/events/${eventId}/seat-map`).expect(200);
     expect(sold.body.counts).toEqual({ AVAILABLE: 8, RESERVED: 0, SOLD: 2, total: 10 });
+
+    // The map is served from a cache: a change of prices alone, no seat changing, must show too.
+    const admin = await bearer('auth0|organiser', { permissions: ['catalog:write'] });
+    const repriced = await http().put(`/events/${eventId}/prices`).set('authorization', admin).send({ prices: [{ seatType: 'VIP', price: '130.00' }] }).expect(200);
+    const after = await get(`/events/${eventId}/seat-map`, repriced.body.position).expect(200);
+    expect(after.body.seats[0]).toMatchObject({ seatId: seats[0].seatId, price: '130.00', status: 'SOLD' });
+    const restored = await http().put(`/events/${eventId}/prices`).set('authorization', admin).send({ prices: [{ seatType: 'VIP', price: '120.00' }] }).expect(200);
+    expect((await get(`/events/${eventId}/seat-map`, restored.body.position).expect(200)).body.seats[0].price).toBe('120.00');
   });
 
   it("shows a user their own bookings, newest first, filtered and paged, and never someone else's", async () => {

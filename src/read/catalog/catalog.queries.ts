@@ -65,15 +65,21 @@ export class CatalogQueries {
   }
 
   /**
-   * The seat map as JSON text, built again only once the catalog projector has moved: in an
-   * on-sale, hundreds of buyers re-read the same 10,000-seat map between two of its batches, and
-   * reading and serialising it each time is what the process would spend its CPU on. The
-   * checkpoint is read before the seats, so a cached map is never older than its key; buyers
-   * asking at once while it is rebuilt share one build.
+   * The seat map as JSON text, built again only when the event's read model has changed: in an
+   * on-sale, hundreds of buyers re-read the same 10,000-seat map between two projector batches, and
+   * reading and serialising it each time is what the process would spend its CPU on. The key is
+   * the position of the event's last changed seat and the event row's updated_at (prices), read
+   * before the seats, so a cached map is never older than its key; buyers asking at once while it
+   * is rebuilt share one build.
    */
   async seatMapJson(eventId: string): Promise<string> {
-    const [checkpoint] = await this.db.query(`SELECT position FROM projections.checkpoints WHERE projector = 'catalog'`);
-    const key: string = checkpoint?.position ?? '';
+    const [version] = await this.db.query(
+      `SELECT e.updated_at::text || '|' || coalesce((SELECT max(s.position) FROM catalog.seat_availability s WHERE s.event_id = e.id), '') AS key
+         FROM catalog.events e WHERE e.id = $1`,
+      [eventId],
+    );
+    if (!version) throw new DomainError('not-found', 'No such event');
+    const key: string = version.key;
     const cached = this.seatMaps.get(eventId);
     if (cached?.key === key) return cached.json;
     const json = this.seatMap(eventId).then((map) => JSON.stringify(map));
