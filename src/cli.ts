@@ -105,7 +105,7 @@ const replay = async (options: { projection?: string[]; until?: Date; untilPosit
     process.once('SIGINT', () => interrupt.abort());
     try {
       await rebuild.createShadows();
-      await rebuild.catchUp(bound ?? {}, progress.update, interrupt.signal);
+      await rebuild.build(bound ?? {}, progress.update, interrupt.signal);
       await rebuild.swap(bound);
     } finally {
       progress.stop();
@@ -124,7 +124,7 @@ const verifyReadModels = async () =>
         ((await client.query(`SELECT position FROM projections.checkpoints WHERE projector = $1 ${lock}`, [projector.name])).rows[0]?.position ?? '') as Position;
       await rebuild.createShadows();
       try {
-        await rebuild.catchUp({ position: await checkpoint(pool) });
+        await rebuild.build({ position: await checkpoint(pool) });
         const client = await pool.connect();
         try {
           await client.query('BEGIN');

@@ -141,14 +141,20 @@ describe('the eventix CLI', () => {
   it('leaves the live read models untouched when a replay is killed half-way, and the next run succeeds', async () => {
     const dump = async () => (await sql.query(`SELECT id, status, total_amount FROM booking.bookings ORDER BY id`)).rows;
     const before = await dump();
+    // A reader in a long transaction holds the swap back: the replay is killed with its shadows built, waiting to swap them in.
+    const reader = new Client({ connectionString: database.url });
+    await reader.connect();
+    await reader.query('BEGIN');
+    await reader.query('SELECT count(*) FROM booking.bookings');
     const child = spawn(process.execPath, ['dist/src/cli.js', 'replay'], { env: env(), stdio: 'ignore' });
     await eventually(async () => {
-      const { rows } = await sql.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname = 'bookings__shadow'`);
-      if (rows[0].n === 0) return undefined;
-      return (await sql.query(`SELECT count(*)::int AS n FROM booking.bookings__shadow`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n > 0;
-    }, 30_000, 'the replay to be under way');
+      const { rows } = await sql.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE%'`);
+      return rows[0].n > 0;
+    }, 30_000, 'the replay to wait to swap its shadows in');
+    expect((await sql.query(`SELECT count(*)::int AS n FROM booking.bookings__shadow`)).rows[0].n).toBe(before.length);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
+    await reader.end();
     expect(await dump()).toEqual(before);
     const again = await eventix('replay');
     expect(again.code).toBe(0);

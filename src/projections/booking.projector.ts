@@ -2,7 +2,10 @@ import { v5 as uuidv5 } from 'uuid';
 import type { BookingEvent } from '../write/booking/booking.decider.js';
 import type { Recorded } from '../write/event-store/event-store.port.js';
 import { formatMoney } from '../write/money.js';
-import { occurredAt, type Projector, sql } from './projector.js';
+import { keyOf, occurredAt, type Projector, type Row, sql, updateRow } from './projector.js';
+
+// Item ids follow from (booking, seat): a rebuild from the log gives the same rows, ids included.
+const itemId = (seatId: string, bookingId: string) => uuidv5(seatId, bookingId);
 
 /** booking.bookings and booking.booking_items of data-model.md. */
 export const bookingProjector: Projector = {
@@ -15,8 +18,7 @@ export const bookingProjector: Projector = {
     switch (event.type) {
       case 'BookingPlaced': {
         const { bookingId, userId, eventId, items, totalMinor, currency, expiresAt } = event.data;
-        // Item ids follow from (booking, seat): a rebuild from the log gives the same rows, ids included.
-        const itemsJson = JSON.stringify(items.map(({ seatId, priceMinor }) => ({ id: uuidv5(seatId, bookingId), seatId, price: formatMoney(priceMinor) })));
+        const itemsJson = JSON.stringify(items.map(({ seatId, priceMinor }) => ({ id: itemId(seatId, bookingId), seatId, price: formatMoney(priceMinor) })));
         return [
           sql`INSERT INTO booking.bookings (id, user_id, event_id, status, total_amount, currency, created_at, updated_at, expires_at)
               VALUES (${bookingId}, ${userId}, ${eventId}, 'PENDING', ${formatMoney(totalMinor)}::numeric(10,2), ${currency}, ${at}, ${at}, ${expiresAt})
@@ -33,5 +35,33 @@ export const bookingProjector: Projector = {
       case 'BookingCancelled':
         return [sql`UPDATE booking.bookings SET status = 'CANCELLED', updated_at = ${at} WHERE id = ${event.data.bookingId}`];
     }
+  },
+  fold: () => {
+    const bookings = new Map<string, Row>();
+    const items = new Map<string, Row>(); // by (seat_id, booking_id), the items' unique key
+    return {
+      apply: (recorded) => {
+        const event = recorded as unknown as BookingEvent;
+        const at = occurredAt(recorded);
+        switch (event.type) {
+          case 'BookingPlaced': {
+            const { bookingId, userId, eventId, totalMinor, currency, expiresAt } = event.data;
+            if (!bookings.has(bookingId))
+              bookings.set(bookingId, { id: bookingId, user_id: userId, event_id: eventId, status: 'PENDING', total_amount: formatMoney(totalMinor), currency,
+                ticket_reference: null, created_at: at, updated_at: at, expires_at: expiresAt });
+            for (const { seatId, priceMinor } of event.data.items) {
+              const key = keyOf(seatId, bookingId);
+              if (!items.has(key)) items.set(key, { id: itemId(seatId, bookingId), booking_id: bookingId, seat_id: seatId, price: formatMoney(priceMinor), created_at: at });
+            }
+            return;
+          }
+          case 'BookingConfirmed':
+            return updateRow(bookings, event.data.bookingId, { status: 'CONFIRMED', ticket_reference: event.data.ticketReference, updated_at: at });
+          case 'BookingCancelled':
+            return updateRow(bookings, event.data.bookingId, { status: 'CANCELLED', updated_at: at });
+        }
+      },
+      rows: () => ({ 'booking.bookings': bookings.values(), 'booking.booking_items': items.values() }),
+    };
   },
 };

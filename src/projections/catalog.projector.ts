@@ -3,7 +3,7 @@ import type { VenueEvent } from '../write/catalog/venue.decider.js';
 import type { BookingEvent } from '../write/booking/booking.decider.js';
 import type { Recorded } from '../write/event-store/event-store.port.js';
 import { formatMoney } from '../write/money.js';
-import { occurredAt, type Projector, sql, type Sql } from './projector.js';
+import { keyOf, occurredAt, type Projector, type Row, sql, type Sql, updateRow } from './projector.js';
 
 type Handled = VenueEvent | CatalogEventEvent | BookingEvent;
 
@@ -92,5 +92,101 @@ export const catalogProjector: Projector = {
       case 'BookingCancelled':
         return [setSeats(event.data.bookingId, 'AVAILABLE', at, position)];
     }
+  },
+  fold: () => {
+    const venues = new Map<string, Row>();
+    const seats = new Map<string, Row>();
+    const events = new Map<string, Row>();
+    const prices = new Map<string, Row>(); // by (event_id, seat_type)
+    const seatMap = new Map<string, Row>(); // by (event_id, seat_id)
+    // The other keys the statements' WHERE clauses use.
+    const seatsOfVenue = new Map<string, Row[]>();
+    const eventsOfVenue = new Map<string, Row[]>();
+    const seatsOfBooking = new Map<string, Row[]>(); // rows the booking ever held: filtered by booking_id when used
+    const add = (index: Map<string, Row[]>, key: string, row: Row) => {
+      const rows = index.get(key);
+      if (rows) rows.push(row);
+      else index.set(key, [row]);
+    };
+    const upsertPrices = (eventId: string, changed: { seatType: string; priceMinor: number }[]) => {
+      for (const { seatType, priceMinor } of changed) {
+        const key = keyOf(eventId, seatType);
+        if (prices.has(key)) updateRow(prices, key, { price: formatMoney(priceMinor) });
+        else prices.set(key, { event_id: eventId, seat_type: seatType, price: formatMoney(priceMinor) });
+      }
+    };
+    const addToSeatMap = (eventId: string, seat: Row, at: string, position: string) => {
+      const key = keyOf(eventId, seat.id);
+      if (!seatMap.has(key))
+        seatMap.set(key, { event_id: eventId, seat_id: seat.id, venue_id: seat.venue_id, row: seat.row, number: seat.number, type: seat.type,
+          status: 'AVAILABLE', booking_id: null, updated_at: at, position });
+    };
+    const setSeatsOf = (bookingId: string, changes: Row) => {
+      for (const row of seatsOfBooking.get(bookingId) ?? []) if (row.booking_id === bookingId) Object.assign(row, changes);
+    };
+    return {
+      apply: (recorded) => {
+        const event = recorded as unknown as Handled;
+        const at = occurredAt(recorded);
+        const { position } = recorded;
+        switch (event.type) {
+          case 'VenueCreated': {
+            const { venueId, name, location, capacity } = event.data;
+            if (!venues.has(venueId)) venues.set(venueId, { id: venueId, name, location, capacity, created_at: at, updated_at: at });
+            return;
+          }
+          case 'SeatsAdded': {
+            const { venueId } = event.data;
+            const added = event.data.seats.map(({ seatId, row, number, type }) => ({ id: seatId, venue_id: venueId, row, number, type, created_at: at }));
+            for (const seat of added) {
+              if (seats.has(seat.id)) continue;
+              seats.set(seat.id, seat);
+              add(seatsOfVenue, venueId, seat);
+            }
+            for (const catalogEvent of eventsOfVenue.get(venueId) ?? []) for (const seat of added) addToSeatMap(catalogEvent.id as string, seat, at, position);
+            return updateRow(venues, venueId, { updated_at: at });
+          }
+          case 'EventCreated': {
+            const { eventId, venueId, name, description, startTime, endTime } = event.data;
+            if (!events.has(eventId)) {
+              const row = { id: eventId, venue_id: venueId, name, description, start_time: startTime, end_time: endTime, status: 'DRAFT', created_at: at, updated_at: at };
+              events.set(eventId, row);
+              add(eventsOfVenue, venueId, row);
+            }
+            upsertPrices(eventId, event.data.prices);
+            for (const seat of seatsOfVenue.get(venueId) ?? []) addToSeatMap(eventId, seat, at, position);
+            return;
+          }
+          case 'EventPricesChanged':
+            upsertPrices(event.data.eventId, event.data.prices);
+            return updateRow(events, event.data.eventId, { updated_at: at });
+          case 'EventPublished':
+            return updateRow(events, event.data.eventId, { status: 'PUBLISHED', updated_at: at });
+          case 'EventCancelled':
+            return updateRow(events, event.data.eventId, { status: 'CANCELLED', updated_at: at });
+          case 'BookingPlaced': {
+            const { bookingId, eventId, items } = event.data;
+            for (const { seatId } of items) {
+              const row = seatMap.get(keyOf(eventId, seatId));
+              if (!row) continue;
+              Object.assign(row, { status: 'RESERVED', booking_id: bookingId, updated_at: at, position });
+              add(seatsOfBooking, bookingId, row);
+            }
+            return;
+          }
+          case 'BookingConfirmed':
+            return setSeatsOf(event.data.bookingId, { status: 'SOLD', updated_at: at, position });
+          case 'BookingCancelled':
+            return setSeatsOf(event.data.bookingId, { status: 'AVAILABLE', booking_id: null, updated_at: at, position });
+        }
+      },
+      rows: () => ({
+        'catalog.venues': venues.values(),
+        'catalog.seats': seats.values(),
+        'catalog.events': events.values(),
+        'catalog.event_seat_prices': prices.values(),
+        'catalog.seat_availability': seatMap.values(),
+      }),
+    };
   },
 };

@@ -1,7 +1,7 @@
 import type { Recorded } from '../write/event-store/event-store.port.js';
 import { formatMoney } from '../write/money.js';
 import type { PaymentEvent } from '../write/payment/payment.decider.js';
-import { occurredAt, type Projector, sql } from './projector.js';
+import { occurredAt, type Projector, type Row, sql, updateRow } from './projector.js';
 
 /** payment.payments of data-model.md: one row per booking, showing its latest attempt. */
 export const paymentProjector: Projector = {
@@ -28,5 +28,32 @@ export const paymentProjector: Projector = {
       case 'PaymentRefunded':
         return []; // payment_status has no refunded state; the refund is in the booking's history
     }
+  },
+  fold: () => {
+    const payments = new Map<string, Row>();
+    return {
+      apply: (recorded) => {
+        const event = recorded as unknown as PaymentEvent;
+        const at = occurredAt(recorded);
+        switch (event.type) {
+          case 'PaymentRequested': {
+            const { paymentId, bookingId, amountMinor, currency, provider } = event.data;
+            if (payments.has(paymentId)) return updateRow(payments, paymentId, { status: 'PENDING', external_id: null, failure_reason: null, updated_at: at });
+            payments.set(paymentId, { id: paymentId, booking_id: bookingId, amount: formatMoney(amountMinor), currency, status: 'PENDING', provider,
+              external_id: null, failure_reason: null, created_at: at, updated_at: at });
+            return;
+          }
+          case 'PaymentProcessing':
+            return updateRow(payments, event.data.paymentId, { status: 'PROCESSING', external_id: event.data.externalId, updated_at: at });
+          case 'PaymentSucceeded':
+            return updateRow(payments, event.data.paymentId, { status: 'SUCCESS', external_id: event.data.externalId, updated_at: at });
+          case 'PaymentFailed':
+            return updateRow(payments, event.data.paymentId, { status: 'FAILED', failure_reason: event.data.reason, updated_at: at });
+          case 'PaymentRefunded':
+            return;
+        }
+      },
+      rows: () => ({ 'payment.payments': payments.values() }),
+    };
   },
 };

@@ -21,6 +21,9 @@ describe('projection runner', () => {
     name,
     tables: ['public.tally'],
     handles: new Set(['Counted']),
+    fold: () => {
+      throw new Error('not rebuilt in these tests');
+    },
     project: (event) => {
       const extra = sabotage(event);
       return [

@@ -21,6 +21,31 @@ export type Projector = {
   tables: readonly string[];
   handles: ReadonlySet<string>;
   project: (event: Recorded) => Sql[];
+  /**
+   * The same projection folded in memory, for a rebuild from the log: statement by statement, a
+   * million events are two million round-trip-bound statements; folded, they are the final rows,
+   * loaded in bulk. `project` stays the definition: test/rebuild.e2e.spec.ts shows that both give
+   * the same tables for random histories, and `eventix verify` compares a fold with the live tables.
+   */
+  fold: () => Fold;
+};
+
+/** A row as its table's columns name it; values as the statements would send them (ISO times, money as text). */
+export type Row = Record<string, unknown>;
+
+export type Fold = {
+  apply: (event: Recorded) => void;
+  /** Each table's rows after every event applied so far. */
+  rows: () => Record<string, Iterable<Row>>;
+};
+
+/** `rows` of a table in memory: by primary key, and by any other key its projector's WHERE clauses use. */
+export const keyOf = (...parts: unknown[]) => parts.join('|');
+
+/** Sets `changes` on the row of `key`, if there is one: an UPDATE … WHERE key = … in memory. */
+export const updateRow = (rows: Map<string, Row>, key: string, changes: Row) => {
+  const row = rows.get(key);
+  if (row) Object.assign(row, changes);
 };
 
 /** The time an event occurred, for created_at/updated_at columns (TIMESTAMP, in UTC). */
