@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { getContainerRuntimeClient, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 
@@ -41,9 +41,11 @@ export default async function globalSetup(): Promise<void> {
  */
 const startKafka = () => {
   if (process.env.TEST_KAFKA_BROKERS) return;
+  // A broker someone started by hand (scripts/kafka.sh start) is used, and left running afterwards.
+  const runningAlready = spawnSync('scripts/kafka.sh', ['status'], { stdio: 'ignore' }).status === 0;
   execFileSync('scripts/kafka.sh', ['start'], { stdio: 'inherit' });
   process.env.TEST_KAFKA_BROKERS = '127.0.0.1:19092';
-  process.env.TEST_KAFKA_STARTED_HERE = 'true';
+  if (!runningAlready) process.env.TEST_KAFKA_STARTED_HERE = 'true';
 };
 
 /**
