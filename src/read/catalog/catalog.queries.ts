@@ -15,10 +15,30 @@ const EVENT_COLUMNS = `e.id, e.venue_id AS "venueId", e.name, e.description, ${u
 
 const SEAT_MAP_CACHE_SIZE = 20;
 
+/**
+ * A cached seat map: each seat's JSON up to its status (`{"seatId":…,"price":"120.00","status":`),
+ * in map order, and the statuses apart, so that a change of statuses only joins the text again.
+ */
+type CachedSeatMap = {
+  head: string;
+  seats: string[];
+  indexOf: Map<string, number>;
+  statuses: SeatStatus[];
+  counts: Record<SeatStatus | 'total', number>;
+  position: string;
+  json: string;
+};
+
+/** The text JSON.stringify gives for seatMap()'s answer, from the parts. */
+const withText = (map: Omit<CachedSeatMap, 'json'>): CachedSeatMap => {
+  const seats = map.seats.map((seat, i) => `${seat}"${map.statuses[i]}"}`).join(',');
+  return { ...map, json: `${map.head}${seats}],"counts":${JSON.stringify(map.counts)},"position":${JSON.stringify(map.position)}}` };
+};
+
 /** The catalog's queries (data-model.md §5.1), on the read models the catalog projector keeps. */
 @Injectable()
 export class CatalogQueries {
-  private readonly seatMaps = new Map<string, { key: string; json: Promise<string> }>();
+  private readonly seatMaps = new Map<string, { generation: string; last: string; map: Promise<CachedSeatMap> }>();
 
   constructor(private readonly db: DataSource) {}
 
@@ -65,30 +85,71 @@ export class CatalogQueries {
   }
 
   /**
-   * The seat map as JSON text, built again only when the event's read model has changed: in an
-   * on-sale, hundreds of buyers re-read the same 10,000-seat map between two projector batches, and
-   * reading and serialising it each time is what the process would spend its CPU on. The key is
-   * the position of the event's last changed seat and the event row's updated_at (prices), read
-   * before the seats, so a cached map is never older than its key; buyers asking at once while it
-   * is rebuilt share one build.
+   * The seat map as JSON text, kept per event and brought up to date rather than built again: in an
+   * on-sale, hundreds of buyers re-read the same 20,000-seat map between two projector batches, and
+   * reading and serialising it all after every batch held the event loop for ~50 ms each time.
+   *
+   * The key, read before the seats (so a cached map is never older than its key): the event row's
+   * updated_at (prices, status), the seat table's identity (a replay swaps in a rebuilt table) and
+   * the position of the event's last changed seat. A new updated_at or table: a full build. Only a
+   * new position: the map at P plus the rows changed after P. Why that is exact: each seat row holds
+   * the position of the event that last changed it, and the catalog projector commits in log order,
+   * so every change committed after the map was read has a position above P, and the rows above P
+   * are exactly the seats changed since, with their status now (the live feed, seat-map.feed.ts,
+   * relies on the same). Buyers asking at once share one build or update.
    */
   async seatMapJson(eventId: string): Promise<string> {
-    const [version] = await this.db.query(
-      `SELECT e.updated_at::text || '|' || coalesce((SELECT max(s.position) FROM catalog.seat_availability s WHERE s.event_id = e.id), '') AS key
+    const [version]: { generation: string; last: string }[] = await this.db.query(
+      `SELECT e.updated_at::text || '|' || 'catalog.seat_availability'::regclass::oid AS generation,
+              coalesce((SELECT max(s.position) FROM catalog.seat_availability s WHERE s.event_id = e.id), '') AS last
          FROM catalog.events e WHERE e.id = $1`,
       [eventId],
     );
     if (!version) throw new DomainError('not-found', 'No such event');
-    const key: string = version.key;
+    const { generation, last } = version;
     const cached = this.seatMaps.get(eventId);
-    if (cached?.key === key) return cached.json;
-    const json = this.seatMap(eventId).then((map) => JSON.stringify(map));
+    if (cached?.generation === generation && cached.last === last) return (await cached.map).json;
+    const map = cached?.generation === generation ? cached.map.then((older) => this.seatMapAfter(eventId, older)) : this.fullSeatMap(eventId);
     this.seatMaps.delete(eventId);
-    this.seatMaps.set(eventId, { key, json });
+    this.seatMaps.set(eventId, { generation, last, map });
     // A few hot events at a time; the oldest entry goes first.
     if (this.seatMaps.size > SEAT_MAP_CACHE_SIZE) this.seatMaps.delete(this.seatMaps.keys().next().value!);
-    json.catch(() => this.seatMaps.get(eventId)?.json === json && this.seatMaps.delete(eventId));
-    return json;
+    map.catch(() => this.seatMaps.get(eventId)?.map === map && this.seatMaps.delete(eventId));
+    return (await map).json;
+  }
+
+  /** The seat map read and serialised whole, each seat's JSON kept up to its status for the updates. */
+  private async fullSeatMap(eventId: string): Promise<CachedSeatMap> {
+    const { venueId, seats, counts, position } = await this.seatMap(eventId);
+    return withText({
+      head: `${JSON.stringify({ eventId, venueId }).slice(0, -1)},"seats":[`,
+      // status is the seat's last key: its JSON less `"SOLD"}` (say) at the end.
+      seats: seats.map((seat) => JSON.stringify(seat).slice(0, -(seat.status.length + 3))),
+      indexOf: new Map(seats.map((seat, i) => [seat.seatId, i])),
+      statuses: seats.map((seat) => seat.status),
+      counts,
+      position,
+    });
+  }
+
+  /**
+   * `map` with the seats changed after its position, as a new map: requests may still be reading
+   * the older one, which stays whole (also when a seat it lacks sends this to a full build).
+   */
+  private async seatMapAfter(eventId: string, map: CachedSeatMap): Promise<CachedSeatMap> {
+    const changes = await this.seatChanges(eventId, map.position);
+    if (changes.length === 0) return map;
+    const statuses = [...map.statuses];
+    const counts = { ...map.counts };
+    for (const { seatId, status } of changes) {
+      const i = map.indexOf.get(seatId);
+      // A seat added to the venue since (SeatsAdded): where it goes in the map is a full build's job.
+      if (i === undefined) return this.fullSeatMap(eventId);
+      counts[statuses[i]]--;
+      counts[status]++;
+      statuses[i] = status;
+    }
+    return withText({ ...map, statuses, counts, position: changes[changes.length - 1].position });
   }
 
   /** The event's seats changed after `after`, oldest change first (idx_seat_availability_changes). */
