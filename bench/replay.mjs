@@ -2,6 +2,7 @@
 // Seeds a realistic log straight through the event store (a 10,000-seat venue, 10 published events,
 // bookings with payments, confirmations and cancellations), then times `eventix replay` end to end
 // (shadow build and atomic swap) several times. Usage: node bench/replay.mjs [events≈100000] [runs=3]
+// (REPLAY_KEEP_DATABASE=1 keeps the seeded database and prints its URL.)
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { PostgresEventStore } from '../dist/src/write/event-store/postgres.event-store.js';
@@ -10,7 +11,9 @@ import { benchDatabase, machine, summary } from './support.mjs';
 const target = Number(process.argv[2] ?? 100_000);
 const runs = Number(process.argv[3] ?? 3);
 const database = await benchDatabase('replay');
-const store = new PostgresEventStore({ connectionString: database.url, max: 16 });
+// Seeding is setup, not what is measured: its commits do not wait for the disk (synchronous_commit off,
+// a session setting of the seeding connections only); the replay reads and writes with the server's settings.
+const store = new PostgresEventStore({ connectionString: database.url, max: 16, options: '-c synchronous_commit=off' });
 await store.migrate();
 const context = { correlationId: randomUUID(), causationId: null, userId: 'bench' };
 const at = (n) => new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString();
@@ -71,6 +74,7 @@ for (let run = 1; run <= runs; run++) {
   rates.push(written / elapsed);
   process.stderr.write(`run ${run}: ${output.trim()} — ${elapsed.toFixed(1)} s wall\n`);
 }
-await database.drop();
+if (process.env.REPLAY_KEEP_DATABASE) process.stderr.write(`kept ${database.url}\n`);
+else await database.drop();
 const result = { machine: machine(), events: written, runs, seconds: summary(seconds, 1), eventsPerSecond: summary(rates) };
 console.log(JSON.stringify(result, null, 2));

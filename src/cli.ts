@@ -104,7 +104,6 @@ const replay = async (options: { projection?: string[]; until?: Date; untilPosit
     const interrupt = new AbortController();
     process.once('SIGINT', () => interrupt.abort());
     try {
-      await rebuild.createShadows();
       await rebuild.build(bound ?? {}, progress.update, interrupt.signal);
       await rebuild.swap(bound);
     } finally {
@@ -122,7 +121,6 @@ const verifyReadModels = async () =>
       const rebuild = new Rebuild(pool, store, [projector]);
       const checkpoint = async (client: pg.PoolClient | pg.Pool, lock = '') =>
         ((await client.query(`SELECT position FROM projections.checkpoints WHERE projector = $1 ${lock}`, [projector.name])).rows[0]?.position ?? '') as Position;
-      await rebuild.createShadows();
       try {
         await rebuild.build({ position: await checkpoint(pool) });
         const client = await pool.connect();

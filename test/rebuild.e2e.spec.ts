@@ -175,7 +175,6 @@ describe('a rebuild from the log', () => {
         // readAll returns what no older transaction on the server can still join (STYLE.md §3): wait for all of it.
         await eventually(async () => (await store.readAll({ limit: 10_000 })).length === log.length, 30_000, 'the whole log to be readable');
         const rebuild = new Rebuild(pool, store, PROJECTORS);
-        await rebuild.createShadows();
         await rebuild.build({ position: log[log.length - 1].position });
         expect(rebuild.applied).toBe(log.length);
         const client = await pool.connect();

@@ -40,7 +40,7 @@ export type Fold = {
 };
 
 /** `rows` of a table in memory: by primary key, and by any other key its projector's WHERE clauses use. */
-export const keyOf = (...parts: unknown[]) => parts.join('|');
+export const keyOf = (first: unknown, second: unknown) => `${first}|${second}`;
 
 /** Sets `changes` on the row of `key`, if there is one: an UPDATE … WHERE key = … in memory. */
 export const updateRow = (rows: Map<string, Row>, key: string, changes: Row) => {
