@@ -36,8 +36,9 @@ describe('benchmarks, smoke-sized', () => {
     recordFigure('bench smoke', 'on-sale (300 seats, 20 buyers): double-booked seats, Eventix / corrected reference', `${first(systems[eventix].doubleBookedSeats)} / ${first(systems[corrected].doubleBookedSeats)}`);
   }, 300_000);
 
-  it('replay: rebuilds every read model from a seeded log', async () => {
-    const result = await bench(['bench/replay.mjs', '2000', '1']);
+  it('replay: rebuilds every read model from a seeded log, whose hash chains verify', async () => {
+    // REPLAY_VERIFY_LOG: `eventix verify --log` over the bulk-imported log; a broken chain fails the script.
+    const result = await bench(['bench/replay.mjs', '2000', '1'], { REPLAY_VERIFY_LOG: '1' });
     expect(result.events).toBeGreaterThanOrEqual(2_000);
     expect(first(result.eventsPerSecond)).toBeGreaterThan(0);
   }, 300_000);
