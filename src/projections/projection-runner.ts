@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventStore, Position, Recorded } from '../write/event-store/event-store.port.js';
-import { inlined, type Projector, roundTrips } from './projector.js';
+import { inlined, type Projector, sql } from './projector.js';
 
 /**
  * A follower of the log that acts outside the read-model database (publishes to Kafka, sends
@@ -134,7 +134,7 @@ export class ProjectionRunner {
       return;
     }
     try {
-      await this.dataSource.transaction((tx) => this.applyAll(tx, batch, from, to));
+      await this.applyBatch(batch, from, to);
     } catch (error) {
       if (!isPoison(error)) throw error;
       // Some event of the batch cannot be applied: apply them one by one and park the one that fails.
@@ -144,23 +144,51 @@ export class ProjectionRunner {
     this.status.position = to;
   }
 
-  private async applyAll(tx: EntityManager, batch: Recorded[], from: string, to: string): Promise<void> {
+  /**
+   * The batch as one round trip (BEGIN … COMMIT in one simple query): its transaction holds an id
+   * from its first write, and until it ends every reader of the log — the other projectors, the
+   * reactors — sees nothing newer. Spread over several round trips through an event loop busy with
+   * an on-sale, that held the whole pipeline back. The events marked processed before (a replay, or
+   * a batch that committed before a crash) are found first, by a read that takes no id; a runner
+   * racing this one would have moved the checkpoint, and the compare-and-set then undoes it all.
+   */
+  private async applyBatch(batch: Recorded[], from: string, to: string): Promise<void> {
     if ('react' in this.projector) throw new Error('unreachable: reactors do not apply SQL');
+    const { name } = this.projector;
     const handled = batch.filter((event) => this.projector.handles.has(event.type));
-    if (handled.length > 0) {
-      const marked: { event_id: string }[] = await tx.query(
-        `INSERT INTO booking.processed_events (projector, event_id, event_type)
-         SELECT $1, e.id, e.type FROM unnest($2::uuid[], $3::text[]) AS e(id, type)
-         ON CONFLICT DO NOTHING RETURNING event_id`,
-        [this.projector.name, handled.map((e) => e.metadata.eventId), handled.map((e) => e.type)],
-      );
-      // Applied before (a replay, or a batch that committed before a crash): a second time changes nothing.
-      const firstTime = new Set(marked.map((row) => row.event_id));
-      const statements = handled.filter((event) => firstTime.has(event.metadata.eventId)).flatMap((event) => this.project(event));
-      // Few round trips: this transaction holds an id, and every reader of the log waits for it to end.
-      for (const chunk of roundTrips(statements.map(inlined))) await tx.query(chunk);
+    const marked: { event_id: string }[] =
+      handled.length === 0
+        ? []
+        : await this.dataSource.query(`SELECT event_id FROM booking.processed_events WHERE projector = $1 AND event_id = ANY($2::uuid[])`, [
+            name,
+            handled.map((event) => event.metadata.eventId),
+          ]);
+    const seen = new Set(marked.map((row) => row.event_id));
+    const fresh = handled.filter((event) => !seen.has(event.metadata.eventId));
+    const statements = [
+      ...(fresh.length === 0
+        ? []
+        : [
+            sql`INSERT INTO booking.processed_events (projector, event_id, event_type)
+                SELECT ${name}, e.id, e.type FROM unnest(${fresh.map((e) => e.metadata.eventId)}::uuid[], ${fresh.map((e) => e.type)}::text[]) AS e(id, type)
+                ON CONFLICT DO NOTHING`,
+          ]),
+      ...fresh.flatMap((event) => this.project(event)),
+      sql`SELECT projections.move_checkpoint(${name}, ${from}, ${to})`,
+    ];
+    // A read model is derived from the durable log: if the server crashes before this commit reaches
+    // the disk, the checkpoint goes back with the rows and the batch is applied again. So its commit
+    // does not wait for the disk, which under an on-sale's stream of appends is a queue of flushes.
+    const text = ['BEGIN', 'SET LOCAL synchronous_commit TO OFF', ...statements.map(inlined), 'COMMIT'].join(';\n');
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.query(text);
+    } catch (error) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
     }
-    await this.moveCheckpoint(tx, from, to);
   }
 
   private project(event: Recorded) {
@@ -186,7 +214,7 @@ export class ProjectionRunner {
   private async applyOrPark(event: Recorded): Promise<void> {
     const from = this.status.position;
     try {
-      await this.dataSource.transaction((tx) => this.applyAll(tx, [event], from, event.position));
+      await this.applyBatch([event], from, event.position);
     } catch (error) {
       if (!isPoison(error)) throw error;
       const reason = (error as Error).message;

@@ -6,7 +6,7 @@ import { DomainError } from '../write/domain-error.js';
 import { normalizePosition } from '../write/event-store/event-store.port.js';
 
 const WAIT_MS = 5_000;
-const POLL_MS = 20;
+const POLL_MS = 10;
 
 /**
  * Read-your-writes: with `X-Min-Position: <position>` (the `position` a command answered), a query

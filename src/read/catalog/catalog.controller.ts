@@ -1,6 +1,6 @@
-import { Controller, Get, Header, type MessageEvent, Param, Query, Req, Sse, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, type MessageEvent, Param, Query, Req, Res, Sse, UseInterceptors } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { IsIn, IsOptional, IsString } from 'class-validator';
 import { concat, type Observable, of } from 'rxjs';
 import { EventIdParam } from '../../write/catalog/catalog.dto.js';
@@ -42,11 +42,16 @@ export class CatalogQueryController {
     return this.queries.event(eventId);
   }
 
-  /** Sent as the JSON text the cache holds: serialising 10,000 seats per request is the on-sale's main cost. */
+  /**
+   * Sent as the bytes the cache holds, with their ETag (If-None-Match gets a 304): serialising
+   * 10,000 seats per request, or only encoding and hashing them, is the on-sale's main cost.
+   */
   @Get(':eventId/seat-map')
-  @Header('Content-Type', 'application/json; charset=utf-8')
-  seatMap(@Param() { eventId }: EventIdParam) {
-    return this.queries.seatMapJson(eventId);
+  async seatMap(@Param() { eventId }: EventIdParam, @Res() response: Response): Promise<void> {
+    const { body, etag } = await this.queries.seatMapBody(eventId);
+    // Sent by Express itself: Nest would serialise a Buffer as JSON; Express answers a matching If-None-Match with 304.
+    response.type('application/json; charset=utf-8').setHeader('ETag', etag);
+    response.send(body);
   }
 }
 

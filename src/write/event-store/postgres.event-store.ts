@@ -134,6 +134,8 @@ const NOTIFY_CHANNEL = 'eventix_eventstore';
 /** Without any notification (e.g. another process crashed between commit and notify), look anyway. */
 const FALLBACK_POLL_MS = 1_000;
 const SUBSCRIPTION_BATCH = 1_000;
+/** The longest wait for committed rows that an older open transaction still hides (each look is two index probes). */
+const PENDING_POLL_MAX_MS = 25;
 
 export class PostgresEventStore implements EventStore {
   private readonly logger = new Logger(PostgresEventStore.name);
@@ -233,7 +235,8 @@ export class PostgresEventStore implements EventStore {
       // Committed rows past the cursor that readAll could not return yet wait behind an older open
       // transaction; whatever ends it may notify nobody, so look again soon (lag, never loss).
       if (await this.hasRowsAfter(cursor)) {
-        backoffMs = Math.min(Math.max(backoffMs * 2, 2), 200);
+        // Short: under load some append is nearly always in flight, and these waits add up to projection lag.
+        backoffMs = Math.min(Math.max(backoffMs * 2, 2), PENDING_POLL_MAX_MS);
         await this.pause(backoffMs, signal, false);
       } else {
         backoffMs = 0;

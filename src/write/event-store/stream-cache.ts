@@ -10,6 +10,7 @@ export type CachedState<State> = { state: State; revision: bigint | 'no_stream';
  */
 export class StreamCache<State, Command, E extends Event> {
   private readonly entries = new Map<string, CachedState<State> & { lastUsed: number }>();
+  private readonly reading = new Map<string, Promise<CachedState<State>>>();
 
   constructor(
     private readonly store: EventStore,
@@ -17,8 +18,25 @@ export class StreamCache<State, Command, E extends Event> {
     private readonly capacity = 1_000,
   ) {}
 
-  /** The stream's state as of now: what was cached, plus what was appended since. */
-  async load(stream: string): Promise<CachedState<State>> {
+  /**
+   * The stream's state as of now: what was cached, plus what was appended since. Callers that ask
+   * while a read of the stream is under way share that read: in an on-sale every booking attempt
+   * loads the event and its venue, and 200 buyers made that ~2,000 reads a second of streams that do
+   * not change. A shared read may have started up to one round trip before a caller asked; that is
+   * no weaker than before, since what a caller decides on it is appended to another stream, after
+   * another round trip at least (an event cancelled meanwhile is handled by the follow-ups reactor).
+   * Appends to the stream itself still carry the revision they were decided on, and fail if stale.
+   */
+  load(stream: string): Promise<CachedState<State>> {
+    let reading = this.reading.get(stream);
+    if (!reading) {
+      reading = this.readSince(stream).finally(() => this.reading.delete(stream));
+      this.reading.set(stream, reading);
+    }
+    return reading;
+  }
+
+  private async readSince(stream: string): Promise<CachedState<State>> {
     const entry = this.entryOf(stream);
     const fromRevision = entry.revision === 'no_stream' ? 0n : entry.revision + 1n;
     const { events } = await this.store.readStream(stream, { fromRevision });
