@@ -29,20 +29,22 @@ export class FollowUps implements Reactor {
   ) {}
 
   async react(batch: Recorded[]): Promise<void> {
+    await this.noteReservations(batch.filter((event) => event.type === 'SeatsReserved'));
     for (const event of batch) {
       const context: MessageContext = { correlationId: event.metadata.correlationId, causationId: event.metadata.eventId, userId: 'system:follow-ups' };
-      if (event.type === 'SeatsReserved') await this.noteReservation(event);
       if (event.type === 'BookingCancelled') await this.afterCancellation((event.data as { bookingId: string }).bookingId, context);
       if (event.type === 'SalesClosed') await this.afterSalesClosed((event.data as { eventId: string }).eventId, context);
     }
   }
 
-  /** Every reservation is checked later against its booking (HoldExpiryWorker.releaseOrphans). */
-  private async noteReservation(event: Recorded) {
-    const { bookingId, eventId } = event.data as { bookingId: string; eventId: string };
+  /** Every reservation is checked later against its booking (HoldExpiryWorker.releaseOrphans); a batch's in one statement. */
+  private async noteReservations(reserved: Recorded[]) {
+    if (reserved.length === 0) return;
+    const data = reserved.map((event) => event.data as { bookingId: string; eventId: string });
     await this.db.query(
-      `INSERT INTO projections.reservation_checks (booking_id, event_id, reserved_at) VALUES ($1, $2, $3) ON CONFLICT (booking_id) DO NOTHING`,
-      [bookingId, eventId, event.metadata.occurredAt],
+      `INSERT INTO projections.reservation_checks (booking_id, event_id, reserved_at)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) ON CONFLICT (booking_id) DO NOTHING`,
+      [data.map((d) => d.bookingId), data.map((d) => d.eventId), reserved.map((event) => event.metadata.occurredAt)],
     );
   }
 

@@ -7,7 +7,7 @@ import { catalogEventDecider, type CatalogEvent, type CatalogEventCommand, type 
 import { type Venue, type VenueCommand, venueDecider, type VenueEvent, venueStream } from '../catalog/venue.decider.js';
 import { DomainError } from '../domain-error.js';
 import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type Position } from '../event-store/event-store.port.js';
-import { handleCommand, loadState } from '../event-store/handle-command.js';
+import { handleCommand, type Loaded, loadState, unwritten } from '../event-store/handle-command.js';
 import { StreamCache } from '../event-store/stream-cache.js';
 import { SeatInventoryService } from '../seat-inventory/seat-inventory.service.js';
 import { type Booking, type BookingCommand, bookingDecider, bookingStream, type BookingItem } from './booking.decider.js';
@@ -57,10 +57,10 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     const { userId, eventId, seatIds, idempotencyKey } = request;
     const requestHash = createHash('sha256').update(JSON.stringify({ eventId, seatIds: [...seatIds].sort() })).digest('hex');
     const bookingId = idempotencyKey ? uuidv5(`${userId}\n${idempotencyKey}`, IDEMPOTENT_BOOKING_NAMESPACE) : randomUUID();
-    if (idempotencyKey) {
-      const earlier = await this.earlierAnswer(bookingId, userId, requestHash);
-      if (earlier) return earlier;
-    }
+    // A keyed request's stream may hold the first answer; a random id's stream is new, with nothing to read.
+    const stream = idempotencyKey ? await loadState(this.store, bookingStream(bookingId), bookingDecider) : unwritten(bookingDecider);
+    const earlier = this.earlierAnswer(stream, userId, requestHash);
+    if (earlier) return earlier;
 
     const { items, currency } = await this.priceSeats(eventId, seatIds);
     // 1. The seats: this append is where two bookings of one seat are told apart.
@@ -78,7 +78,7 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
       requestHash,
     };
     try {
-      const placed = await handleCommand(this.store, bookingStream(bookingId), bookingDecider, { type: 'PlaceBooking', data }, context);
+      const placed = await handleCommand(this.store, bookingStream(bookingId), bookingDecider, { type: 'PlaceBooking', data }, context, stream);
       if (placed.state.status === 'None') throw new Error('unreachable: a placed booking has a state');
       return { booking: placed.state, position: latestPosition(reserved.position, placed.position) };
     } catch (error) {
@@ -89,8 +89,7 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     }
   }
 
-  private async earlierAnswer(bookingId: string, userId: string, requestHash: string): Promise<PlacedBooking | undefined> {
-    const { state, position } = await loadState(this.store, bookingStream(bookingId), bookingDecider);
+  private earlierAnswer({ state, position }: Loaded<Booking>, userId: string, requestHash: string): PlacedBooking | undefined {
     if (state.status === 'None') return undefined;
     if (state.placed.userId !== userId || state.placed.requestHash !== requestHash) {
       throw new DomainError('unprocessable', 'This Idempotency-Key was used for another request');

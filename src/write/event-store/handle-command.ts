@@ -26,12 +26,21 @@ export const loadState = async <State, Command, E extends Event>(
   store: EventStore,
   stream: string,
   decider: Decider<State, Command, E>,
-) => {
+): Promise<Loaded<State>> => {
   const { events, revision } = await store.readStream(stream);
   const upcast = decider.upcast ?? ((event: Recorded) => event as unknown as E);
   const state = events.map(upcast).reduce(decider.evolve, decider.initialState());
   return { state, revision, position: events.at(-1)?.position };
 };
+
+export type Loaded<State> = { state: State; revision: bigint | 'no_stream'; position: Position | undefined };
+
+/** A stream no one has written to (a new random id names it): nothing to read. */
+export const unwritten = <State, Command, E extends Event>(decider: Decider<State, Command, E>): Loaded<State> => ({
+  state: decider.initialState(),
+  revision: 'no_stream',
+  position: undefined,
+});
 
 /**
  * Load, decide, append — every aggregate's command goes through this loop. Appending at the
@@ -45,9 +54,11 @@ export const handleCommand = async <State, Command, E extends Event>(
   decider: Decider<State, Command, E>,
   command: Command,
   context: MessageContext,
+  /** The stream as the caller already has it: the first attempt decides on it without a read. */
+  known?: Loaded<State>,
 ): Promise<Handled<State, E>> => {
   for (let attempt = 1; ; attempt++) {
-    const { state, revision, position } = await loadState(store, stream, decider);
+    const { state, revision, position } = attempt === 1 && known ? known : await loadState(store, stream, decider);
     const events = decider.decide(command, state);
     if (events.length === 0) return { state, events, position };
     try {
