@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { jest } from '@jest/globals';
 import { Controller, Get } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
@@ -99,6 +100,18 @@ describe('auth with HS256 tokens (outside production)', () => {
       .get('/catalog-probe')
       .set('Authorization', await bearer('alice', { permissions: ['catalog:write'] }))
       .expect(200, { writtenBy: 'alice' });
+  });
+
+  it('refuses a token it let in once the token has expired (verified tokens are remembered only until then)', async () => {
+    const token = await bearer('auth0|brief', { expiresIn: '60s' });
+    await request(app.getHttpServer()).get('/me').set('Authorization', token).expect(200);
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'queueMicrotask'] });
+    try {
+      jest.setSystemTime(Date.now() + 70_000); // past exp and jose's 5 s tolerance
+      expectUnauthorized(await request(app.getHttpServer()).get('/me').set('Authorization', token), 'The token has expired');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('documents the routes as needing a bearer token', async () => {
