@@ -10,7 +10,7 @@ import { eventually } from './support/eventually.js';
 
 /**
  * GET /events/:eventId/seat-map is served from a cache that the seats changed since are applied to
- * (CatalogQueries.seatMapJson): after each step its text must be exactly what a full build gives.
+ * (CatalogQueries.seatMapBody): after each step its text must be exactly what a full build gives.
  */
 describe('the seat map cache', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -44,9 +44,9 @@ describe('the seat map cache', () => {
     try {
       const req = http().get(`/events/${event}/seat-map`);
       if (position) req.set('x-min-position', position);
-      const text = (await req.expect(200).expect('content-type', /application\/json/)).text;
+      const response = await req.expect(200).expect('content-type', /application\/json/);
       const made = { full: fullBuilds.mock.calls.length, incremental: changeReads.mock.calls.length };
-      return { text, made, built: JSON.stringify(await queries.seatMap(event)) };
+      return { text: response.text, etag: response.headers.etag as string, made, built: JSON.stringify(await queries.seatMap(event)) };
     } finally {
       fullBuilds.mockRestore();
       changeReads.mockRestore();
@@ -59,13 +59,17 @@ describe('the seat map cache', () => {
     expect(first.text).toBe(first.built);
     expect(JSON.parse(first.text).counts).toEqual({ AVAILABLE: 30, RESERVED: 0, SOLD: 0, total: 30 });
 
-    // Nothing changed: the cached text, nothing read.
+    // Nothing changed: the cached text, nothing read; a client that has it gets a 304 for its ETag.
     expect(await served()).toEqual({ ...first, made: { full: 0, incremental: 0 } });
+    expect(first.etag).toMatch(/^"[\w-]+"$/);
+    await http().get(`/events/${eventId}/seat-map`).set('if-none-match', first.etag).expect(304);
 
     const paid = await place([seats[0].seatId, seats[11].seatId]);
     const reserved = await served(paid.position);
     expect(reserved.made).toEqual({ full: 0, incremental: 1 });
     expect(reserved.text).toBe(reserved.built);
+    expect(reserved.etag).not.toBe(first.etag);
+    await http().get(`/events/${eventId}/seat-map`).set('if-none-match', first.etag).expect(200);
     expect(JSON.parse(reserved.text).counts).toEqual({ AVAILABLE: 28, RESERVED: 2, SOLD: 0, total: 30 });
 
     const dropped = await place([seats[12].seatId, seats[29].seatId]);
