@@ -131,6 +131,7 @@ const toRecorded = <E extends Event>(row: Row): Recorded<E> =>
   }) as unknown as Recorded<E>;
 
 const NOTIFY_CHANNEL = 'eventix_eventstore';
+const NOTIFY_DELAY_MS = 3;
 /** Without any notification (e.g. another process crashed between commit and notify), look anyway. */
 const FALLBACK_POLL_MS = 1_000;
 const SUBSCRIPTION_BATCH = 1_000;
@@ -144,7 +145,7 @@ export class PostgresEventStore implements EventStore {
   private readonly appended = new EventEmitter().setMaxListeners(0);
   private generation = 0;
   private listener?: Promise<Client>;
-  private notifyInFlight = false;
+  private notifying: 'idle' | 'scheduled' | 'sending' = 'idle';
   private notifyAgain = false;
   private closed = false;
 
@@ -280,30 +281,36 @@ export class PostgresEventStore implements EventStore {
     return rows[0].pending as boolean;
   }
 
-  /** Wakes local subscribers now and tells other processes, outside the append's transaction. */
+  /** Wakes local subscribers now and tells other processes, outside the append's transaction, a moment later. */
   private announceAppend(): void {
     this.generation++;
     this.appended.emit('append');
     // NOTIFY inside the append would take a global lock across every commit's disk flush and
-    // serialize all appenders. So one coalesced NOTIFY follows the commit instead, in a transaction
-    // of its own that does not wait for the disk (a NOTIFY takes a transaction id, so its commit
-    // would otherwise cost a second flush per append): a notification lost in a crash costs a
-    // subscriber at most its fallback poll.
-    if (this.notifyInFlight) {
-      this.notifyAgain = true;
+    // serialize all appenders. So a NOTIFY follows the commit instead, in a transaction of its own
+    // that does not wait for the disk (a NOTIFY takes a transaction id, so its commit would otherwise
+    // cost a second flush per append). It goes NOTIFY_DELAY_MS later, for every append meanwhile:
+    // one per append cost a single writer a sixth of its rate, and other processes' subscribers hear
+    // of an append a few milliseconds later instead. One lost in a crash costs them their fallback poll.
+    if (this.notifying === 'scheduled') return; // it goes after this append's commit: it covers it
+    if (this.notifying === 'sending') {
+      this.notifyAgain = true; // it may reach a listener before this commit does
       return;
     }
-    this.notifyInFlight = true;
-    this.pool
-      .query(`SET LOCAL synchronous_commit TO OFF; SELECT pg_notify('${NOTIFY_CHANNEL}', '')`)
-      .catch((error: Error) => this.logger.warn(`Could not notify subscribers: ${error.message}`))
-      .finally(() => {
-        this.notifyInFlight = false;
-        if (this.notifyAgain && !this.closed) {
-          this.notifyAgain = false;
-          this.announceAppend();
-        }
-      });
+    this.notifying = 'scheduled';
+    setTimeout(() => {
+      if (this.closed) return;
+      this.notifying = 'sending';
+      this.pool
+        .query(`SET LOCAL synchronous_commit TO OFF; SELECT pg_notify('${NOTIFY_CHANNEL}', '')`)
+        .catch((error: Error) => this.logger.warn(`Could not notify subscribers: ${error.message}`))
+        .finally(() => {
+          this.notifying = 'idle';
+          if (this.notifyAgain && !this.closed) {
+            this.notifyAgain = false;
+            this.announceAppend();
+          }
+        });
+    }, NOTIFY_DELAY_MS).unref();
   }
 
   private listen(): Promise<Client> {
