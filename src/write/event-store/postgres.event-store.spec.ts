@@ -118,4 +118,24 @@ describe('PostgreSQL event store: global order under late commits', () => {
     const outOfOrder = revisions.filter((revision, i) => revision !== BigInt(i)).length;
     expect({ read: revisions.length, outOfOrder }).toEqual({ read: 16 * 60, outOfOrder: 0 });
   });
+
+  it('tells other processes of a burst of appends with a few NOTIFYs, the last one after the last commit', async () => {
+    const listener = new Client({ connectionString: database.url });
+    await listener.connect();
+    const heard: number[] = [];
+    listener.on('notification', () => heard.push(performance.now()));
+    await listener.query('LISTEN eventix_eventstore');
+    try {
+      const appends = 100;
+      await Promise.all(Array.from({ length: appends }, () => store.appendToStream(`burst-${randomUUID()}`, [{ type: 'Written', data: {} }], { expectedRevision: 'no_stream', context })));
+      const lastCommit = performance.now();
+      // A subscriber elsewhere that heard nothing after the last commit would wait for its fallback poll.
+      for (const deadline = Date.now() + 5_000; !heard.some((at) => at > lastCommit) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+      expect(heard.some((at) => at > lastCommit)).toBe(true);
+      expect(heard.length).toBeLessThan(appends); // one NOTIFY covers the appends of a few milliseconds
+    } finally {
+      await listener.end();
+    }
+  });
 });
+
