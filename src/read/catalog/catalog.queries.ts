@@ -98,7 +98,7 @@ export class CatalogQueries {
    * reading and serialising it all after every batch held the event loop for ~50 ms each time.
    *
    * The key, read before the seats (so a cached map is never older than its key): the event row's
-   * updated_at (prices, status), the seat table's identity (a replay swaps in a rebuilt table) and
+   * updated_at (status), its prices, the seat table's identity (a replay swaps in a rebuilt table) and
    * the position of the event's last changed seat. A new updated_at or table: a full build. Only a
    * new position: the map at P plus the rows changed after P. Why that is exact: each seat row holds
    * the position of the event that last changed it, and the catalog projector commits in log order,
@@ -108,7 +108,8 @@ export class CatalogQueries {
    */
   async seatMapBody(eventId: string): Promise<SeatMapBody> {
     const [version]: { generation: string; last: string }[] = await this.db.query(
-      `SELECT e.updated_at::text || '|' || 'catalog.seat_availability'::regclass::oid AS generation,
+      `SELECT e.updated_at::text || '|' || 'catalog.seat_availability'::regclass::oid || '|' ||
+              coalesce((SELECT string_agg(p.seat_type || '=' || p.price, ',' ORDER BY p.seat_type) FROM catalog.event_seat_prices p WHERE p.event_id = e.id), '') AS generation,
               coalesce((SELECT max(s.position) FROM catalog.seat_availability s WHERE s.event_id = e.id), '') AS last
          FROM catalog.events e WHERE e.id = $1`,
       [eventId],
