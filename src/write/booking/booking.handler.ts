@@ -58,8 +58,8 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     const requestHash = createHash('sha256').update(JSON.stringify({ eventId, seatIds: [...seatIds].sort() })).digest('hex');
     const bookingId = idempotencyKey ? uuidv5(`${userId}\n${idempotencyKey}`, IDEMPOTENT_BOOKING_NAMESPACE) : randomUUID();
     // A keyed request's stream may hold the first answer; a random id's stream is new, with nothing to read.
-    const stream = idempotencyKey ? await loadState(this.store, bookingStream(bookingId), bookingDecider) : unwritten(bookingDecider);
-    const earlier = this.earlierAnswer(stream, userId, requestHash);
+    const loaded = idempotencyKey ? await loadState(this.store, bookingStream(bookingId), bookingDecider) : unwritten(bookingDecider);
+    const earlier = this.earlierAnswer(loaded, userId, requestHash);
     if (earlier) return earlier;
 
     const { items, currency } = await this.priceSeats(eventId, seatIds);
@@ -78,7 +78,7 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
       requestHash,
     };
     try {
-      const placed = await handleCommand(this.store, bookingStream(bookingId), bookingDecider, { type: 'PlaceBooking', data }, context, stream);
+      const placed = await handleCommand(this.store, bookingStream(bookingId), bookingDecider, { type: 'PlaceBooking', data }, context, loaded);
       if (placed.state.status === 'None') throw new Error('unreachable: a placed booking has a state');
       return { booking: placed.state, position: latestPosition(reserved.position, placed.position) };
     } catch (error) {

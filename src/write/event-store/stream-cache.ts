@@ -24,8 +24,9 @@ export class StreamCache<State, Command, E extends Event> {
    * loads the event and its venue, and 200 buyers made that ~2,000 reads a second of streams that do
    * not change. A shared read may have started up to one round trip before a caller asked; that is
    * no weaker than before, since what a caller decides on it is appended to another stream, after
-   * another round trip at least (an event cancelled meanwhile is handled by the follow-ups reactor).
-   * Appends to the stream itself still carry the revision they were decided on, and fail if stale.
+   * another round trip at least (and a cancelled event's seat inventory refuses reservations by
+   * itself, at its own revision). Appends to the stream itself still carry the revision they were
+   * decided on, and fail if stale.
    */
   load(stream: string): Promise<CachedState<State>> {
     let reading = this.reading.get(stream);
