@@ -1,7 +1,5 @@
-import type { Decider } from './handle-command.js';
+import type { Decider, Loaded } from './handle-command.js';
 import type { Event, EventStore, Position } from './event-store.port.js';
-
-export type CachedState<State> = { state: State; revision: bigint | 'no_stream'; position: Position | undefined };
 
 /**
  * Decider states kept in memory between commands, brought up to date with one read of what was
@@ -9,8 +7,8 @@ export type CachedState<State> = { state: State; revision: bigint | 'no_stream';
  * seat inventory, is folded once, not on every command.
  */
 export class StreamCache<State, Command, E extends Event> {
-  private readonly entries = new Map<string, CachedState<State> & { lastUsed: number }>();
-  private readonly reading = new Map<string, Promise<CachedState<State>>>();
+  private readonly entries = new Map<string, Loaded<State> & { lastUsed: number }>();
+  private readonly reading = new Map<string, Promise<Loaded<State>>>();
 
   constructor(
     private readonly store: EventStore,
@@ -28,7 +26,7 @@ export class StreamCache<State, Command, E extends Event> {
    * itself, at its own revision). Appends to the stream itself still carry the revision they were
    * decided on, and fail if stale.
    */
-  load(stream: string): Promise<CachedState<State>> {
+  load(stream: string): Promise<Loaded<State>> {
     let reading = this.reading.get(stream);
     if (!reading) {
       reading = this.readSince(stream).finally(() => this.reading.delete(stream));
@@ -37,7 +35,7 @@ export class StreamCache<State, Command, E extends Event> {
     return reading;
   }
 
-  private async readSince(stream: string): Promise<CachedState<State>> {
+  private async readSince(stream: string): Promise<Loaded<State>> {
     const entry = this.entryOf(stream);
     const fromRevision = entry.revision === 'no_stream' ? 0n : entry.revision + 1n;
     const { events } = await this.store.readStream(stream, { fromRevision });
