@@ -285,12 +285,18 @@ export class PostgresEventStore implements EventStore {
   private announceAppend(): void {
     this.generation++;
     this.appended.emit('append');
-    // NOTIFY inside the append would take a global lock across every commit's disk flush and
-    // serialize all appenders. So a NOTIFY follows the commit instead, in a transaction of its own
-    // that does not wait for the disk (a NOTIFY takes a transaction id, so its commit would otherwise
-    // cost a second flush per append). It goes NOTIFY_DELAY_MS later, for every append meanwhile:
-    // one per append cost a single writer a sixth of its rate, and other processes' subscribers hear
-    // of an append a few milliseconds later instead. One lost in a crash costs them their fallback poll.
+    this.notifyOtherProcesses();
+  }
+
+  /**
+   * NOTIFY inside the append would take a global lock across every commit's disk flush and
+   * serialize all appenders. So a NOTIFY follows the commit instead, in a transaction of its own
+   * that does not wait for the disk (a NOTIFY takes a transaction id, so its commit would otherwise
+   * cost a second flush per append). It goes NOTIFY_DELAY_MS later, for every append meanwhile:
+   * one per append cost a single writer a sixth of its rate, and other processes' subscribers hear
+   * of an append a few milliseconds later instead. One lost in a crash costs them their fallback poll.
+   */
+  private notifyOtherProcesses(): void {
     if (this.notifying === 'scheduled') return; // it goes after this append's commit: it covers it
     if (this.notifying === 'sending') {
       this.notifyAgain = true; // it may reach a listener before this commit does
@@ -307,7 +313,7 @@ export class PostgresEventStore implements EventStore {
           this.notifying = 'idle';
           if (this.notifyAgain && !this.closed) {
             this.notifyAgain = false;
-            this.announceAppend();
+            this.notifyOtherProcesses();
           }
         });
     }, NOTIFY_DELAY_MS).unref();
