@@ -3,22 +3,32 @@ import { type ArgumentMetadata, BadRequestException, ValidationPipe } from '@nes
 /** Deeper than any body of this API (the deepest, the webhook's, is 3): class-transformer recurses, so 5,000 levels would blow the stack. */
 export const MAX_DEPTH = 32;
 
-/** Iterative on purpose: measuring the depth must not itself recurse. */
-const deeperThan = (value: unknown, limit: number): boolean => {
+/**
+ * Text PostgreSQL cannot store, in jsonb or text: a lone UTF-16 surrogate (not Unicode at all) or a
+ * NUL character. Left in, it reaches the append and fails there, as a 500.
+ */
+const unstorable = (text: string): boolean => !(text as string & { isWellFormed(): boolean }).isWellFormed() || text.includes('\u0000');
+
+/** What is wrong with the input as a whole, if anything. Iterative on purpose: walking it must not itself recurse. */
+const problemOf = (value: unknown, depthLimit: number): 'depth' | 'text' | undefined => {
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
+    if (typeof node === 'string' && unstorable(node)) return 'text';
     if (typeof node !== 'object' || node === null) continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+    if (depth >= depthLimit) return 'depth';
+    for (const [key, child] of Object.entries(node)) {
+      if (unstorable(key)) return 'text';
+      stack.push([child, depth + 1]);
+    }
   }
-  return false;
+  return undefined;
 };
 
 /**
  * The one validation of every input (HTTP bodies, parameters, queries, the webhook, Kafka's
  * payment outcomes): unknown fields refused, values converted to their declared types, and
- * absurdly nested input refused before anything walks it.
+ * absurdly nested input, or text no database could store, refused before anything walks it.
  */
 export class InputValidationPipe extends ValidationPipe {
   constructor() {
@@ -26,7 +36,9 @@ export class InputValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata) {
-    if (deeperThan(value, MAX_DEPTH)) throw new BadRequestException(`The ${metadata.type} is nested deeper than ${MAX_DEPTH} levels`);
+    const problem = problemOf(value, MAX_DEPTH);
+    if (problem === 'depth') throw new BadRequestException(`The ${metadata.type} is nested deeper than ${MAX_DEPTH} levels`);
+    if (problem === 'text') throw new BadRequestException(`The ${metadata.type} holds text that cannot be stored (a lone UTF-16 surrogate or a NUL character)`);
     return super.transform(value, metadata);
   }
 }

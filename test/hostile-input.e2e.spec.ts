@@ -134,6 +134,22 @@ describe('hostile input on every route', () => {
     );
   });
 
+  it('text no database can store (a lone UTF-16 surrogate, a NUL), in values and in keys: 400, nothing written', async () => {
+    const event = { venueId: ids.venueId, startTime: '2030-01-01T20:00:00Z', endTime: '2030-01-01T23:00:00Z', prices: [{ seatType: 'VIP', price: '10.00' }] };
+    const sent: [Sent, string][] = [
+      [{ method: 'post', path: '/events', body: { ...event, name: '\ud800' } }, admin], // the one fast-check found, as a 500
+      [{ method: 'post', path: '/events', body: { ...event, name: 'Gig', description: 'a\udc00b' } }, admin],
+      [{ method: 'post', path: '/venues', body: { name: 'Hall\u0000' } }, admin],
+      [{ method: 'post', path: `/venues/${ids.venueId}/seats`, body: { seats: [{ row: '\ud83d', number: 9, type: 'VIP' }] } }, admin],
+      [{ method: 'post', path: '/venues', body: { name: 'Hall', '\ud800': 1 } }, admin],
+    ];
+    for (const [one, token] of sent) {
+      await check(one, token); // no 5xx, a problem+json, nothing written
+      const response = await request(app.getHttpServer()).post(one.path).set('authorization', token!).send(one.body as object);
+      expect({ path: one.path, status: response.status, detail: response.body.detail }).toEqual({ path: one.path, status: 400, detail: expect.stringMatching(/cannot be stored/) });
+    }
+  });
+
   it('bookings and payments: bodies, ids, Idempotency-Key', async () => {
     const booking = { eventId: ids.eventId, seatIds: [ids.seatId] };
     const tooMany = fc.array(fc.uuid(), { minLength: 11, maxLength: 300 }).map((seatIds) => ({ eventId: ids.eventId, seatIds }));
