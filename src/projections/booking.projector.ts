@@ -1,11 +1,10 @@
-import { v5 as uuidv5 } from 'uuid';
 import type { BookingEvent } from '../write/booking/booking.decider.js';
 import type { Recorded } from '../write/event-store/event-store.port.js';
 import { formatMoney } from '../write/money.js';
-import { keyOf, occurredAt, type Projector, type Row, sql, updateRow } from './projector.js';
+import { keyOf, nameUuid, occurredAt, type Projector, type Row, sql, updateRow } from './projector.js';
 
 // Item ids follow from (booking, seat): a rebuild from the log gives the same rows, ids included.
-const itemId = (seatId: string, bookingId: string) => uuidv5(seatId, bookingId);
+const itemId = (seatId: string, bookingId: string) => nameUuid(seatId, bookingId);
 
 /** booking.bookings and booking.booking_items of data-model.md. */
 export const bookingProjector: Projector = {

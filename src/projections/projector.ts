@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import pgUtils from 'pg/lib/utils.js';
 import type { Recorded } from '../write/event-store/event-store.port.js';
 
@@ -66,4 +67,15 @@ export const roundTrips = (statements: string[], perRoundTrip = 250): string[] =
   const chunks: string[] = [];
   for (let i = 0; i < statements.length; i += perRoundTrip) chunks.push(statements.slice(i, i + perRoundTrip).join(';\n'));
   return chunks;
+};
+
+/**
+ * RFC 4122's name-based (version 5, SHA-1) UUID of `name` in `namespace`: the same ids as the
+ * `uuid` package's v5, which validates and parses its namespace on every call. A replay makes one
+ * for every booked seat; this way it costs one one-shot hash (projector.spec.ts holds the two equal).
+ */
+export const nameUuid = (name: string, namespace: string): string => {
+  const hex = hash('sha1', Buffer.concat([Buffer.from(namespace.replaceAll('-', ''), 'hex'), Buffer.from(name, 'utf8')]), 'hex');
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 };
