@@ -73,9 +73,11 @@ const history = (chosen: Step[]): [string, Event[]][] => {
   const seats: string[][] = [[], []];
   const events: { id: string; venue: number }[] = [];
   const bookings: { id: string; paymentId: string; total: number }[] = [];
+  // Text a bulk load must escape (COPY's tab, newline, backslash, its \\N for NULL), and quotes a literal must.
+  const awkward = 'tab\there\r\nnew line \\N back\\slash \'quote\' "double" é 🎫';
   const appends: [string, Event[]][] = venues.map((venueId, i) => [
     `venue-${venueId}`,
-    [{ type: 'VenueCreated', data: { venueId, name: `Hall ${i}`, location: i === 0 ? null : 'Main St', capacity: i === 0 ? null : 100 } }],
+    [{ type: 'VenueCreated', data: { venueId, name: `Hall ${i} ${awkward}`, location: i === 0 ? null : awkward, capacity: i === 0 ? null : 100 } }],
   ]);
   const prices = (price: number) => [{ seatType: 'VIP', priceMinor: price }, { seatType: 'REGULAR', priceMinor: Math.ceil(price / 2) }];
   for (const step of chosen) {
@@ -94,7 +96,7 @@ const history = (chosen: Step[]): [string, Event[]][] => {
       case 'event': {
         const eventId = randomUUID();
         events.push({ id: eventId, venue: step.venue });
-        appends.push([`event-${eventId}`, [{ type: 'EventCreated', data: { eventId, venueId: venues[step.venue], name: 'Show', description: step.price % 2 ? null : 'An evening',
+        appends.push([`event-${eventId}`, [{ type: 'EventCreated', data: { eventId, venueId: venues[step.venue], name: 'Show', description: step.price % 2 ? null : awkward,
           startTime: '2030-01-01T20:00:00.000Z', endTime: '2030-01-01T23:00:00.000Z', currency: 'USD', prices: prices(step.price) } }]]);
         break;
       }
@@ -128,7 +130,7 @@ const history = (chosen: Step[]): [string, Event[]][] => {
           PaymentRequested: { paymentId, bookingId: booking.id, userId: 'user-0', attempt: 1, amountMinor: booking.total, currency: 'USD', provider: 'test', paymentMethod: 'pm_card_visa', idempotencyKey: null },
           PaymentProcessing: { paymentId, attempt: 1, externalId: `pi_${paymentId.slice(0, 8)}` },
           PaymentSucceeded: { paymentId, attempt: 1, externalId: `pi_${paymentId.slice(0, 8)}` },
-          PaymentFailed: { paymentId, attempt: 1, reason: 'card_declined' },
+          PaymentFailed: { paymentId, attempt: 1, reason: awkward },
           PaymentRefunded: { paymentId, bookingId: booking.id, amountMinor: booking.total, reason: 'late' },
         }[step.to];
         appends.push([`payment-${paymentId}`, [{ type: step.to, data }]]);
