@@ -65,12 +65,17 @@ export interface EventStore {
     events: Event[],
     options: { expectedRevision: ExpectedRevision; context: MessageContext | MessageContext[] },
   ): Promise<AppendResult>;
-  /** The global log in order, strictly after `after`. Never skips: what it returns, nothing later precedes. */
-  readAll(options: { after?: Position; limit: number }): Promise<Recorded[]>;
+  /**
+   * The global log in order, strictly after `after`. Never skips: what it returns, nothing later precedes.
+   * `types`: only events of these types (up to `limit` of them), as a rebuild of some read models needs.
+   */
+  readAll(options: { after?: Position; limit: number; types?: readonly string[] }): Promise<Recorded[]>;
+  /** The position of the last event readAll can return now; undefined while the log is empty. */
+  head(): Promise<Position | undefined>;
   /** readAll, then live: every event after `after`, once, in order, until `signal` aborts. */
   subscribeToAll(options: { after?: Position; signal: AbortSignal }): AsyncIterable<Recorded>;
   /** How many events the log holds, where the store can tell cheaply (for progress bars). */
-  countAll?(): Promise<number>;
+  countAll?(types?: readonly string[]): Promise<number>;
   /** Checks that the store answers (for /health); resolves with details worth showing there. */
   ping(): Promise<Record<string, unknown>>;
   close(): Promise<void>;

@@ -204,19 +204,29 @@ export class PostgresEventStore implements EventStore {
     return { events, revision: head < 0n ? 'no_stream' : head };
   }
 
-  async readAll({ after, limit }: { after?: Position; limit: number }): Promise<Recorded[]> {
+  async readAll({ after, limit, types }: { after?: Position; limit: number; types?: readonly string[] }): Promise<Recorded[]> {
     const cursor = after === undefined ? { high: 0n, low: 0n } : parsePosition(after);
     if (!cursor) throw new Error(`Not a position: ${after}`);
     const { rows } = await this.pool.query<Row>({
-      name: 'eventstore.readAll',
+      name: types ? 'eventstore.readAllOfTypes' : 'eventstore.readAll',
       text: `SELECT ${COLUMNS} FROM eventstore.events
              WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
                AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+               ${types ? 'AND event_type = ANY($4)' : ''}
              ORDER BY transaction_id, global_position
              LIMIT $3`,
-      values: [String(cursor.high), String(cursor.low), limit],
+      values: [String(cursor.high), String(cursor.low), limit, ...(types ? [types] : [])],
     });
     return rows.map((row) => toRecorded(row));
+  }
+
+  async head(): Promise<Position | undefined> {
+    const { rows } = await this.pool.query<{ tx: string; global_position: string }>(
+      `SELECT transaction_id::text AS tx, global_position FROM eventstore.events
+        WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+    );
+    return rows[0] && toPosition(rows[0].tx, rows[0].global_position);
   }
 
   async *subscribeToAll({ after, signal }: { after?: Position; signal: AbortSignal }): AsyncIterable<Recorded> {
@@ -247,8 +257,11 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  async countAll(): Promise<number> {
-    const { rows } = await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM eventstore.events');
+  async countAll(types?: readonly string[]): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM eventstore.events ${types ? 'WHERE event_type = ANY($1)' : ''}`,
+      types ? [types] : [],
+    );
     return Number(rows[0].n);
   }
 
