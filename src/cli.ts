@@ -102,7 +102,7 @@ const replay = async (options: { projection?: string[]; until?: Date; untilPosit
     const rebuild = new Rebuild(pool, store, selectProjectors(options.projection));
     const bound: Bound | undefined = options.until || options.untilPosition ? { time: options.until, position: options.untilPosition } : undefined;
     const started = Date.now();
-    const progress = progressReporter('replay', await store.countAll?.());
+    const progress = progressReporter('replay', await store.countAll?.(rebuild.types));
     const interrupt = new AbortController();
     process.once('SIGINT', () => interrupt.abort());
     try {

@@ -70,6 +70,8 @@ const beyond = (event: Recorded, bound: Bound) =>
 
 export class Rebuild {
   private readonly rewrite: (text: string) => string;
+  /** The event types the projectors follow: all that a rebuild reads of the log. */
+  readonly types: string[];
   /** Where the shadows are in the log. */
   position: Position | undefined;
   applied = 0;
@@ -80,6 +82,7 @@ export class Rebuild {
     readonly projectors: Projector[],
   ) {
     this.rewrite = toShadows(tablesOf(projectors));
+    this.types = [...new Set(projectors.flatMap((p) => [...p.handles]))];
   }
 
   /**
@@ -155,7 +158,7 @@ export class Rebuild {
   /** The log after the shadows' position, page by page up to `bound`; the next page is read while the current one is applied. */
   private async *pages(bound: Bound, signal?: AbortSignal): AsyncGenerator<Recorded[]> {
     const read = (after: Position | undefined) => {
-      const page = this.store.readAll({ after, limit: BATCH });
+      const page = this.store.readAll({ after, limit: BATCH, types: this.types });
       page.catch(() => undefined); // awaited below; a failure of a page read ahead must not go unhandled meanwhile
       return page;
     };

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  type AllStreamResolvedEvent, BACKWARDS, CancelledError, DeadlineExceededError, END, EventStoreDBClient, NotLeaderError, START, StreamNotFoundError,
+  BACKWARDS, CancelledError, DeadlineExceededError, END, EventStoreDBClient, NotLeaderError, START, StreamNotFoundError,
   TimeoutError, UnavailableError, UnknownError, WrongExpectedVersionError, excludeSystemEvents, jsonEvent,
   type Position as EsdbPosition, type RecordedEvent, type StreamingRead,
 } from '@eventstore/db-client';
@@ -16,8 +16,6 @@ import { GENESIS_HASH, chainHash } from './log-hash.js';
 const MAX_APPEND_ATTEMPTS = 10;
 const PING_TIMEOUT_MS = 2_000;
 const PING_STREAM = 'healthcheck-ping';
-/** Events read at a time, backwards, looking for the log's last event of ours. */
-const HEAD_PAGE = 32;
 const FIRST_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
 /** Servers before 22.6 send no position with stream reads, or u64-max (see the client notes). */
@@ -91,20 +89,6 @@ export class EsdbEventStore implements EventStore {
       if (page.length < limit + 1 || from === start) break;
     }
     return found.slice(0, limit);
-  }
-
-  async head(): Promise<Position | undefined> {
-    // Backwards from the end, past the server's own ($-typed) events to the last of ours.
-    let from: EsdbPosition | typeof END = END;
-    for (;;) {
-      const page: AllStreamResolvedEvent[] = (await drain(this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: HEAD_PAGE }))) ?? [];
-      const last = page.find(({ event }) => event && !event.type.startsWith('$'))?.event;
-      if (last) return fromEsdbPosition(last.position);
-      // Whether or not a backward read includes its start, a page of several events always gets further.
-      const oldest = page.at(-1)?.event;
-      if (page.length < HEAD_PAGE || !oldest) return undefined;
-      from = oldest.position;
-    }
   }
 
   async *subscribeToAll({ after, signal }: { after?: Position; signal: AbortSignal }): AsyncGenerator<Recorded> {

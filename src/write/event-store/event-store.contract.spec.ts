@@ -187,14 +187,11 @@ describe.each([postgresLeg, esdbLeg])('event store contract: $name', (leg) => {
     expectOnceEachInOrder(read);
   });
 
-  it('reads only the types asked for, in order and up to the limit, and knows the position of its last event', async () => {
+  it('reads only the types asked for, in order and up to the limit', async () => {
     const stream = streamOf('typed');
     const marker = await store.appendToStream(streamOf('marker'), numbered(1), { expectedRevision: 'any', context });
     const kinds = ['Kept', 'Dropped', 'Kept', 'Other', 'Kept', 'Kept', 'Dropped'];
     const last = await store.appendToStream(stream, kinds.map((type, n) => ({ type, data: { n } })), { expectedRevision: 'no_stream', context });
-    // Nothing else writes to this store meanwhile: the last event is ours.
-    for (const deadline = Date.now() + 30_000; (await store.head()) !== last.position && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(await store.head()).toBe(last.position);
     const read = async (limit: number, after = marker.position) => (await store.readAll({ after, limit, types: ['Kept', 'Other'] })).map((e) => [e.type, (e.data as { n: number }).n]);
     expect(await read(100)).toEqual([['Kept', 0], ['Kept', 2], ['Other', 3], ['Kept', 4], ['Kept', 5]]);
     expect(await read(2)).toEqual([['Kept', 0], ['Kept', 2]]);

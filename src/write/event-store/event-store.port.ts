@@ -70,8 +70,6 @@ export interface EventStore {
    * `types`: only events of these types (up to `limit` of them), as a rebuild of some read models needs.
    */
   readAll(options: { after?: Position; limit: number; types?: readonly string[] }): Promise<Recorded[]>;
-  /** The position of the last event readAll can return now; undefined while the log is empty. */
-  head(): Promise<Position | undefined>;
   /** readAll, then live: every event after `after`, once, in order, until `signal` aborts. */
   subscribeToAll(options: { after?: Position; signal: AbortSignal }): AsyncIterable<Recorded>;
   /** How many events the log holds, where the store can tell cheaply (for progress bars). */

@@ -220,15 +220,6 @@ export class PostgresEventStore implements EventStore {
     return rows.map((row) => toRecorded(row));
   }
 
-  async head(): Promise<Position | undefined> {
-    const { rows } = await this.pool.query<{ tx: string; global_position: string }>(
-      `SELECT transaction_id::text AS tx, global_position FROM eventstore.events
-        WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
-    );
-    return rows[0] && toPosition(rows[0].tx, rows[0].global_position);
-  }
-
   async *subscribeToAll({ after, signal }: { after?: Position; signal: AbortSignal }): AsyncIterable<Recorded> {
     await this.listen();
     let cursor = after;
