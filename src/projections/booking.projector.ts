@@ -1,5 +1,5 @@
 import type { BookingEvent } from '../write/booking/booking.decider.js';
-import type { Recorded } from '../write/event-store/event-store.port.js';
+import type { Projected } from '../write/event-store/event-store.port.js';
 import { formatMoney } from '../write/money.js';
 import { keyOf, nameUuid, occurredAt, type Projector, type Row, sql, updateRow } from './projector.js';
 
@@ -11,7 +11,7 @@ export const bookingProjector: Projector = {
   name: 'booking',
   tables: ['booking.bookings', 'booking.booking_items'],
   handles: new Set(['BookingPlaced', 'BookingConfirmed', 'BookingCancelled']),
-  project: (recorded: Recorded) => {
+  project: (recorded: Projected) => {
     const event = recorded as unknown as BookingEvent;
     const at = occurredAt(recorded);
     switch (event.type) {

@@ -1,7 +1,7 @@
 import type { CatalogEventEvent } from '../write/catalog/event.decider.js';
 import type { VenueEvent } from '../write/catalog/venue.decider.js';
 import type { BookingEvent } from '../write/booking/booking.decider.js';
-import type { Recorded } from '../write/event-store/event-store.port.js';
+import type { Projected } from '../write/event-store/event-store.port.js';
 import { formatMoney } from '../write/money.js';
 import { keyOf, occurredAt, type Projector, type Row, sql, type Sql, updateRow } from './projector.js';
 
@@ -37,7 +37,7 @@ export const catalogProjector: Projector = {
     'VenueCreated', 'SeatsAdded', 'EventCreated', 'EventPricesChanged', 'EventPublished', 'EventCancelled',
     'BookingPlaced', 'BookingConfirmed', 'BookingCancelled',
   ]),
-  project: (recorded: Recorded) => {
+  project: (recorded: Projected) => {
     const event = recorded as unknown as Handled;
     const at = occurredAt(recorded);
     const { position } = recorded;

@@ -1,4 +1,4 @@
-import type { Recorded } from '../write/event-store/event-store.port.js';
+import type { Projected } from '../write/event-store/event-store.port.js';
 import { formatMoney } from '../write/money.js';
 import type { PaymentEvent } from '../write/payment/payment.decider.js';
 import { occurredAt, type Projector, type Row, sql, updateRow } from './projector.js';
@@ -8,7 +8,7 @@ export const paymentProjector: Projector = {
   name: 'payment',
   tables: ['payment.payments'],
   handles: new Set(['PaymentRequested', 'PaymentProcessing', 'PaymentSucceeded', 'PaymentFailed']),
-  project: (recorded: Recorded) => {
+  project: (recorded: Projected) => {
     const event = recorded as unknown as PaymentEvent;
     const at = occurredAt(recorded);
     switch (event.type) {

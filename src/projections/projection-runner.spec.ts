@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { migrations } from '../../migrations/all.js';
 import { createTestDatabase } from '../../test/support/database.js';
-import type { Recorded } from '../write/event-store/event-store.port.js';
+import type { Projected } from '../write/event-store/event-store.port.js';
 import { PostgresEventStore } from '../write/event-store/postgres.event-store.js';
 import { ProjectionRunner } from './projection-runner.js';
 import { type Projector, sql } from './projector.js';
@@ -17,7 +17,7 @@ describe('projection runner', () => {
   let dataSource: DataSource;
   const context = { correlationId: randomUUID(), causationId: null, userId: null };
 
-  const tallyProjector = (name: string, sabotage: (event: Recorded) => string | undefined = () => undefined): Projector => ({
+  const tallyProjector = (name: string, sabotage: (event: Projected) => string | undefined = () => undefined): Projector => ({
     name,
     tables: ['public.tally'],
     handles: new Set(['Counted']),

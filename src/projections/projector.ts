@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import pgUtils from 'pg/lib/utils.js';
-import type { Recorded } from '../write/event-store/event-store.port.js';
+import type { Projected } from '../write/event-store/event-store.port.js';
 
 /** A parameterised statement, as `sql` builds it: `sql\`UPDATE t SET a = ${a}\`` → { text: 'UPDATE t SET a = $1', values: [a] }. */
 export type Sql = { text: string; values: unknown[] };
@@ -21,7 +21,7 @@ export type Projector = {
   /** The tables it writes, schema-qualified: what a replay rebuilds in shadow copies and swaps in. */
   tables: readonly string[];
   handles: ReadonlySet<string>;
-  project: (event: Recorded) => Sql[];
+  project: (event: Projected) => Sql[];
   /**
    * The same projection folded in memory, for a rebuild from the log: statement by statement, a
    * million events are two million round-trip-bound statements; folded, they are the final rows,
@@ -35,7 +35,7 @@ export type Projector = {
 export type Row = Record<string, unknown>;
 
 export type Fold = {
-  apply: (event: Recorded) => void;
+  apply: (event: Projected) => void;
   /** Each table's rows after every event applied so far. */
   rows: () => Record<string, Iterable<Row>>;
 };
@@ -50,7 +50,7 @@ export const updateRow = (rows: Map<string, Row>, key: string, changes: Row) => 
 };
 
 /** The time an event occurred, for created_at/updated_at columns (TIMESTAMP, in UTC). */
-export const occurredAt = (event: Recorded) => event.metadata.occurredAt;
+export const occurredAt = (event: Projected) => event.metadata.occurredAt;
 
 /**
  * A statement with its parameters written in as literals, exactly as the driver would send them

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { EventStore, Position, Recorded } from '../write/event-store/event-store.port.js';
+import type { EventStore, Position, Projected } from '../write/event-store/event-store.port.js';
 import { inTransaction } from '../database.js';
 import { inlined, type Projector, roundTrips, type Row } from './projector.js';
 
@@ -65,7 +65,7 @@ const loadRows = async (client: PoolClient, table: string, rows: Iterable<Row>):
 
 const tablesOf = (projectors: Projector[]) => projectors.flatMap((p) => p.tables);
 
-const beyond = (event: Recorded, bound: Bound) =>
+const beyond = (event: Projected, bound: Bound) =>
   (bound.position !== undefined && event.position > bound.position) || (bound.time !== undefined && Date.parse(event.metadata.occurredAt) > bound.time.getTime());
 
 export class Rebuild {
@@ -149,16 +149,16 @@ export class Rebuild {
     }
   }
 
-  private advance(batch: Recorded[], progress?: Progress) {
+  private advance(batch: Projected[], progress?: Progress) {
     this.position = batch[batch.length - 1].position;
     this.applied += batch.length;
     progress?.(this.applied);
   }
 
   /** The log after the shadows' position, page by page up to `bound`; the next page is read while the current one is applied. */
-  private async *pages(bound: Bound, signal?: AbortSignal): AsyncGenerator<Recorded[]> {
+  private async *pages(bound: Bound, signal?: AbortSignal): AsyncGenerator<Projected[]> {
     const read = (after: Position | undefined) => {
-      const page = this.store.readAll({ after, limit: BATCH, types: this.types });
+      const page = this.store.readAllProjected({ after, limit: BATCH, types: this.types });
       page.catch(() => undefined); // awaited below; a failure of a page read ahead must not go unhandled meanwhile
       return page;
     };
@@ -177,7 +177,7 @@ export class Rebuild {
    * In the given transaction, or else each projector in a transaction of its own, at the same time:
    * their tables are disjoint and none reads another's, and each one's statements keep the log's order.
    */
-  private async applyBatch(batch: Recorded[], given?: PoolClient): Promise<void> {
+  private async applyBatch(batch: Projected[], given?: PoolClient): Promise<void> {
     const perProjector = this.projectors
       .map((projector) => batch.flatMap((event) => (projector.handles.has(event.type) ? projector.project(event) : [])))
       .filter((statements) => statements.length > 0)

@@ -8,7 +8,7 @@ import {
 import { toEnvelopes } from './envelope.js';
 import { WrongExpectedRevisionError, parsePosition, toPosition } from './event-store.port.js';
 import type {
-  AppendResult, Event, EventMetadata, EventStore, ExpectedRevision, MessageContext, Position, Recorded, StreamRead,
+  AppendResult, Event, EventMetadata, EventStore, ExpectedRevision, MessageContext, Position, Projected, ReadAllOptions, Recorded, StreamRead,
 } from './event-store.port.js';
 import { GENESIS_HASH, chainHash } from './log-hash.js';
 
@@ -70,7 +70,7 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
-  async readAll({ after, limit, types }: { after?: Position; limit: number; types?: readonly string[] }): Promise<Recorded[]> {
+  async readAll({ after, limit, types }: ReadAllOptions): Promise<Recorded[]> {
     // 6.2.1's readAll takes no server-side filter (only subscriptions do): other types are dropped here.
     const wanted = types && new Set(types);
     const found: Recorded[] = [];
@@ -89,6 +89,11 @@ export class EsdbEventStore implements EventStore {
       if (page.length < limit + 1 || from === start) break;
     }
     return found.slice(0, limit);
+  }
+
+  /** EventStoreDB sends whole events either way. */
+  readAllProjected(options: ReadAllOptions): Promise<Projected[]> {
+    return this.readAll(options);
   }
 
   async *subscribeToAll({ after, signal }: { after?: Position; signal: AbortSignal }): AsyncGenerator<Recorded> {

@@ -196,6 +196,12 @@ describe.each([postgresLeg, esdbLeg])('event store contract: $name', (leg) => {
     expect(await read(100)).toEqual([['Kept', 0], ['Kept', 2], ['Other', 3], ['Kept', 4], ['Kept', 5]]);
     expect(await read(2)).toEqual([['Kept', 0], ['Kept', 2]]);
     expect(await store.readAll({ after: last.position, limit: 10, types: ['Kept'] })).toEqual([]);
+    // As a rebuild reads it: the same events, each with its occurrence time of all the metadata.
+    const whole = await store.readAll({ after: marker.position, limit: 100, types: ['Kept', 'Other'] });
+    const projected = await store.readAllProjected({ after: marker.position, limit: 100, types: ['Kept', 'Other'] });
+    expect(projected).toEqual(
+      whole.map(({ metadata, ...event }) => expect.objectContaining({ ...event, metadata: expect.objectContaining({ occurredAt: metadata.occurredAt }) })),
+    );
   });
 
   it('chains each event to the previous one of its stream, so an altered event is found', async () => {
