@@ -178,7 +178,8 @@ describe('a rebuild from the log', () => {
         await eventually(async () => (await store.readAll({ limit: 10_000 })).length === log.length, 30_000, 'the whole log to be readable');
         const rebuild = new Rebuild(pool, store, PROJECTORS);
         await rebuild.build({ position: log[log.length - 1].position });
-        expect(rebuild.applied).toBe(log.length);
+        // What it read: the events of the types the projectors follow (PaymentRefunded, for one, changes no table).
+        expect(rebuild.applied).toBe(log.filter((event) => rebuild.types.includes(event.type)).length);
         const client = await pool.connect();
         try {
           expect(await rebuild.differences(client)).toEqual([]);
