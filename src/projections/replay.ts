@@ -29,18 +29,23 @@ const toShadows = (tables: readonly string[]) => {
 /** A value in COPY's text format, read by its column's own input function as a literal would be. */
 const copyText = (value: unknown, column: string): string => {
   if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'string') return value.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]);
+  if (typeof value === 'string') return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]) : value;
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   if (value instanceof Date) return value.toISOString();
   throw new Error(`A ${typeof value} cannot be loaded into column ${column}`);
 };
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_SPECIALS = /[\\\n\r\t]/g;
 
 /** The rows as COPY text, a few hundred kilobytes a chunk; a column a row lacks is NULL. */
 function* copyLines(rows: Iterable<Row>, columns: string[]): Generator<string> {
   let chunk = '';
   for (const row of rows) {
-    chunk += columns.map((column) => copyText(row[column], column)).join('\t') + '\n';
+    // A loop, not map and join: this runs for every column of a million rows.
+    let line = copyText(row[columns[0]], columns[0]);
+    for (let i = 1; i < columns.length; i++) line += `\t${copyText(row[columns[i]], columns[i])}`;
+    chunk += `${line}\n`;
     if (chunk.length >= LOAD_CHUNK_CHARS) {
       yield chunk;
       chunk = '';
