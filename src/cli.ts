@@ -11,7 +11,7 @@ import { DataSource } from 'typeorm';
 import { migrations } from '../migrations/all.js';
 import { type Environment, validateEnvironment } from './config.js';
 import { ensureDatabase } from './database.js';
-import { PROJECTORS } from './projections/projections.service.js';
+import { PROJECTORS } from './projections/projectors.js';
 import { type Bound, Rebuild } from './projections/replay.js';
 import { describeBooking, evolveBookingAudit, initialBookingAudit } from './read/booking/booking-state.js';
 import { bookingStream } from './write/booking/booking.decider.js';
@@ -19,8 +19,7 @@ import { eventStream } from './write/catalog/event.decider.js';
 import { openEventStore } from './write/event-store/event-store.module.js';
 import { type EventStore, normalizePosition, type Position, type Recorded } from './write/event-store/event-store.port.js';
 import { expectedLink, GENESIS_HASH, verifyChain } from './write/event-store/log-hash.js';
-import { paymentStream } from './write/payment/payment.decider.js';
-import { paymentIdOf } from './write/payment/payment.handler.js';
+import { paymentIdOf, paymentStream } from './write/payment/payment.decider.js';
 import { seatInventoryStream } from './write/seat-inventory/seat-inventory.decider.js';
 
 /**

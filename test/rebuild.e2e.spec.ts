@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations/all.js';
 import { inlined } from '../src/projections/projector.js';
-import { PROJECTORS } from '../src/projections/projections.service.js';
+import { PROJECTORS } from '../src/projections/projectors.js';
 import { Rebuild } from '../src/projections/replay.js';
 import type { Event } from '../src/write/event-store/event-store.port.js';
 import { PostgresEventStore } from '../src/write/event-store/postgres.event-store.js';

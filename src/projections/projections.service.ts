@@ -4,15 +4,12 @@ import { DataSource } from 'typeorm';
 import { Environment } from '../config.js';
 import { Metrics } from '../metrics.js';
 import { EVENT_STORE, type EventStore, type Position } from '../write/event-store/event-store.port.js';
-import { bookingProjector } from './booking.projector.js';
-import { catalogProjector } from './catalog.projector.js';
-import { paymentProjector } from './payment.projector.js';
 import { FollowUps } from '../write/follow-ups.reactor.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { ProjectionRunner, type Reactor } from './projection-runner.js';
 import type { Projector } from './projector.js';
+import { PROJECTORS } from './projectors.js';
 
-export const PROJECTORS = [catalogProjector, bookingProjector, paymentProjector];
 
 export type ProjectorHealth = { projector: string; runsHere: boolean; position: string; parked: number };
 

@@ -4,8 +4,7 @@ import { bookingStream } from '../../write/booking/booking.decider.js';
 import { DomainError } from '../../write/domain-error.js';
 import { describeBooking, evolveBookingAudit, initialBookingAudit } from './booking-state.js';
 import { EVENT_STORE, type EventStore } from '../../write/event-store/event-store.port.js';
-import { paymentStream } from '../../write/payment/payment.decider.js';
-import { paymentIdOf } from '../../write/payment/payment.handler.js';
+import { paymentIdOf, paymentStream } from '../../write/payment/payment.decider.js';
 
 const BOOKING_COLUMNS = `b.id, b.event_id AS "eventId", b.status, b.total_amount::text AS "totalAmount", b.currency,
   b.ticket_reference AS "ticketReference", b.expires_at AT TIME ZONE 'UTC' AS "expiresAt",

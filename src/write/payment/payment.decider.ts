@@ -1,3 +1,4 @@
+import { v5 as uuidv5 } from 'uuid';
 import { DomainError } from '../domain-error.js';
 import type { Decider } from '../event-store/handle-command.js';
 
@@ -43,6 +44,10 @@ export type Payment =
     };
 
 export const paymentStream = (paymentId: string) => `payment-${paymentId}`;
+
+// One payment per booking: its id follows from the booking's.
+const PAYMENT_NAMESPACE = '0c4f6f0e-2b8a-4d7e-9a43-6f1d2c9b8e55';
+export const paymentIdOf = (bookingId: string) => uuidv5(bookingId, PAYMENT_NAMESPACE);
 
 const request = ({ data }: RequestPayment, state: Payment): PaymentEvent[] => {
   if (state.status === 'None') return [{ type: 'PaymentRequested', data: { ...data, attempt: 1 } }];

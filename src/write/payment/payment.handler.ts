@@ -1,12 +1,11 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
 import { bookingDecider, bookingStream } from '../booking/booking.decider.js';
 import { DomainError } from '../domain-error.js';
 import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type Position } from '../event-store/event-store.port.js';
 import { handleCommand, loadState } from '../event-store/handle-command.js';
-import { type Payment, type PaymentCommand, paymentDecider, paymentStream } from './payment.decider.js';
+import { type Payment, type PaymentCommand, paymentDecider, paymentIdOf, paymentStream } from './payment.decider.js';
 import { PAYMENT_PROVIDER, type PaymentProvider } from './payment-provider.js';
 import type { WebhookBody } from './webhook-signature.js';
 
@@ -40,9 +39,6 @@ export class RefundPaymentMessage extends Command<{ position: Position | undefin
   }
 }
 
-// One payment per booking: its id follows from the booking's.
-const PAYMENT_NAMESPACE = '0c4f6f0e-2b8a-4d7e-9a43-6f1d2c9b8e55';
-export const paymentIdOf = (bookingId: string) => uuidv5(bookingId, PAYMENT_NAMESPACE);
 
 const runOnPayment = (store: EventStore, command: PaymentCommand, context: MessageContext) =>
   handleCommand(store, paymentStream(command.data.paymentId), paymentDecider, command, context);
