@@ -82,7 +82,7 @@ function renderOnSale(r) {
 
 One event of ${r.seats.toLocaleString('en-US')} seats, ${r.clients} concurrent buyers racing for overlapping seats (a Zipf-like preference for the best
 seats; each 409's \`conflictingSeatIds\` removes seats from the buyer's view; each buyer refreshes its view from the seat map every
-5 s) until every seat is sold or ${r.timeLimitSeconds ?? 240} s have passed; ${r.runs} run(s). A sale stopped by that limit is measured over the
+5 s) until every seat is sold or ${r.timeLimitSeconds} s have passed; ${r.runs} run(s). A sale stopped by that limit is measured over the
 time it ran: its first, least contended part, which favours it. Eventix against the reference implementation of the original design
 (bench/reference: one PostgreSQL transaction per booking with data-model.md §5.2's \`SELECT … FOR UPDATE\`), served behind the
 same HTTP stack (NestJS, the same JWT guard, validation and problem+json), on the same database server, one after the other in

@@ -10,7 +10,6 @@ import { ProjectionRunner, type Reactor } from './projection-runner.js';
 import type { Projector } from './projector.js';
 import { PROJECTORS } from './projectors.js';
 
-
 export type ProjectorHealth = { projector: string; runsHere: boolean; position: string; parked: number };
 
 /** The projectors of this service, and what the query side asks of them. */
