@@ -48,11 +48,17 @@ export class PaymentOutcomeConsumer implements OnApplicationBootstrap, OnApplica
   /** Starts the consumer, and starts it again whenever it stops on an error kafkajs does not retry itself. */
   private async keepConsuming(kafka: Kafka) {
     while (!this.stopped) {
-      const consumer = kafka.consumer({ groupId: `${this.env.KAFKA_TOPIC_PREFIX}${CONSUMER}`, retry: { retries: 10 } });
+      // kafkajs restarts a consumer after a retriable crash on a timer of its own: not once we are shutting down.
+      const consumer = kafka.consumer({
+        groupId: `${this.env.KAFKA_TOPIC_PREFIX}${CONSUMER}`,
+        retry: { retries: 10, restartOnFailure: async () => !this.stopped },
+      });
       this.consumer = consumer;
+      // A crash kafkajs restarts by itself disconnects first: that consumer lives on, so only a crash it
+      // gives up on, or our own shutdown, ends this one (ending it on any disconnect left it running beside the next).
       const crashed = new Promise<void>((resolve) => {
         consumer.on(consumer.events.CRASH, ({ payload }) => !payload.restart && resolve());
-        consumer.on(consumer.events.DISCONNECT, () => resolve());
+        consumer.on(consumer.events.DISCONNECT, () => this.stopped && resolve());
       });
       try {
         await this.run(kafka, consumer);
