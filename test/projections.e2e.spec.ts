@@ -45,12 +45,19 @@ describe('projections of the real service', () => {
       const [a, b] = [runsHere(first), runsHere(second)];
       expect(a.map((leader, i) => Number(leader) + Number(b[i]))).toEqual(PROJECTORS.map(() => 1));
 
+      // Read-your-writes on either instance, wherever each projector runs: placed on one, read on the other.
+      for (const [i, [placedOn, readOn]] of [[first, second], [second, first]].entries()) {
+        const placed = await request(placedOn.getHttpServer()).post('/bookings').set('authorization', alice).send({ eventId, seatIds: [seats[6 + i].seatId] }).expect(201);
+        const read = await request(readOn.getHttpServer()).get(`/bookings/${placed.body.id}`).set('authorization', alice).set('x-min-position', placed.body.position).expect(200);
+        expect(read.body).toMatchObject({ id: placed.body.id, status: 'PENDING' });
+      }
+
       // The instance running the catalog projector goes; the other takes its projectors over.
       const [leader, survivor] = a[0] ? [first, second] : [second, first];
       await leader.close();
       const booked = await request(survivor.getHttpServer()).post('/bookings').set('authorization', alice).send({ eventId, seatIds: [seats[9].seatId] }).expect(201);
       const map = await request(survivor.getHttpServer()).get(`/events/${eventId}/seat-map`).set('x-min-position', booked.body.position).expect(200);
-      expect(map.body.counts).toEqual({ AVAILABLE: 16, RESERVED: 4, SOLD: 0, total: 20 });
+      expect(map.body.counts).toEqual({ AVAILABLE: 14, RESERVED: 6, SOLD: 0, total: 20 });
       expect(runsHere(survivor)).toEqual(PROJECTORS.map(() => true));
       await survivor.close();
 
@@ -60,7 +67,7 @@ describe('projections of the real service', () => {
       const store = new PostgresEventStore({ connectionString: database.url, max: 4 });
       try {
         const live = await dump(db);
-        expect(live['booking.bookings']).toHaveLength(5);
+        expect(live['booking.bookings']).toHaveLength(7);
         await db.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}, booking.processed_events, projections.checkpoints`);
         const head = (await wholeLog(database.url)).at(-1)!.position;
         const runners = PROJECTORS.map((projector) => new ProjectionRunner(projector, store, db, database.url));

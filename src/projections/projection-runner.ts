@@ -59,6 +59,8 @@ export class ProjectionRunner {
     private readonly store: EventStore,
     private readonly dataSource: DataSource,
     private readonly databaseUrl: string,
+    /** Called each time the checkpoint this runner committed (status.position) moves. */
+    private readonly onAdvance: () => void = () => undefined,
   ) {
     this.logger = new Logger(`Projector ${projector.name}`);
     this.status = { projector: projector.name, leader: false, position: '', lastError: null };
@@ -114,7 +116,7 @@ export class ProjectionRunner {
   private async follow(signal: AbortSignal): Promise<void> {
     await this.dataSource.query(`INSERT INTO projections.checkpoints (projector) VALUES ($1) ON CONFLICT DO NOTHING`, [this.projector.name]);
     const [{ position }] = await this.dataSource.query(`SELECT position FROM projections.checkpoints WHERE projector = $1`, [this.projector.name]);
-    this.status.position = position;
+    this.moved(position);
     const events = this.store.subscribeToAll({ after: position === '' ? undefined : (position as Position), signal });
     for await (const batch of inBatches(events, BATCH_SIZE, signal)) {
       await this.apply(batch);
@@ -130,7 +132,7 @@ export class ProjectionRunner {
       const handled = batch.filter((event) => this.projector.handles.has(event.type));
       if (handled.length > 0) await this.projector.react(handled);
       await this.dataSource.transaction((tx) => this.moveCheckpoint(tx, from, to));
-      this.status.position = to;
+      this.moved(to);
       return;
     }
     try {
@@ -141,7 +143,13 @@ export class ProjectionRunner {
       for (const event of batch) await this.applyOrPark(event);
       return;
     }
-    this.status.position = to;
+    this.moved(to);
+  }
+
+  /** Only ever a checkpoint that has committed: what a reader may rely on (ProjectionsService.waitFor). */
+  private moved(position: string): void {
+    this.status.position = position;
+    this.onAdvance();
   }
 
   /**
@@ -225,7 +233,7 @@ export class ProjectionRunner {
         await this.moveCheckpoint(tx, from, event.position);
       });
     }
-    this.status.position = event.position;
+    this.moved(event.position);
   }
 }
 

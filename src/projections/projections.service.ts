@@ -3,12 +3,17 @@ import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { Environment } from '../config.js';
 import { Metrics } from '../metrics.js';
-import { EVENT_STORE, type EventStore, type Position } from '../write/event-store/event-store.port.js';
+import { comparePositions, EVENT_STORE, type EventStore, type Position } from '../write/event-store/event-store.port.js';
 import { FollowUps } from '../write/follow-ups.reactor.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { ProjectionRunner, type Reactor } from './projection-runner.js';
 import type { Projector } from './projector.js';
 import { PROJECTORS } from './projectors.js';
+
+/** How often a read-your-writes wait looks at the checkpoints table while some projector runs in another instance. */
+const POLL_MS = 10;
+/** …and while all run here (they wake it as they commit): only in case leadership moved meanwhile. */
+const LOCAL_RECHECK_MS = 250;
 
 export type ProjectorHealth = { projector: string; runsHere: boolean; position: string; parked: number };
 
@@ -20,6 +25,9 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
   /** The reactors' runners: follow-ups always, the Kafka publisher when KAFKA_BROKERS is set. */
   readonly reactors: ProjectionRunner[];
 
+  /** Read-your-writes waits, woken when a runner here commits (waitFor). */
+  private readonly waiting = new Set<() => void>();
+
   constructor(
     private readonly dataSource: DataSource,
     env: Environment,
@@ -28,7 +36,7 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
     @Inject(EVENT_STORE) private readonly store: EventStore,
     metrics: Metrics,
   ) {
-    const runner = (follower: Projector | Reactor) => new ProjectionRunner(follower, store, dataSource, env.DATABASE_URL);
+    const runner = (follower: Projector | Reactor) => new ProjectionRunner(follower, store, dataSource, env.DATABASE_URL, () => this.advanced());
     this.runners = PROJECTORS.map(runner);
     this.reactors = [followUps, ...(publisher.enabled ? [publisher] : [])].map(runner);
     this.registerMetrics(metrics);
@@ -86,8 +94,45 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
     return { configured: this.publisher.enabled, runsHere: here?.leader ?? false, position: row?.position ?? '', lagSeconds, lastError: here?.lastError ?? null };
   }
 
-  /** Whether every projector, wherever it runs, has applied the log up to `position`. */
-  async caughtUp(position: Position): Promise<boolean> {
+  /**
+   * Waits until every projector has applied the log up to `position`, at most `timeoutMs`; says
+   * whether it did. The projectors running here say so the moment they commit, with no query; a
+   * projector running in another instance is looked up in its checkpoint, every POLL_MS. A
+   * runner's position is always a checkpoint it committed, so it may be behind the table (another
+   * instance took over) but never ahead: when it says yes, the read models are there.
+   */
+  async waitFor(position: Position, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (let timedOut = false; ; ) {
+      if (this.runners.every((runner) => runner.status.position !== '' && comparePositions(runner.status.position as Position, position) >= 0)) return true;
+      const allHere = this.runners.every((runner) => runner.status.leader);
+      if ((!allHere || timedOut) && (await this.caughtUpInCheckpoints(position))) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      timedOut = !(await this.nextAdvance(Math.min(left, allHere ? LOCAL_RECHECK_MS : POLL_MS)));
+    }
+  }
+
+  /** Resolves true when a runner here moves its checkpoint, false after `ms`. */
+  private nextAdvance(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = () => done(true);
+      const done = (advanced: boolean) => {
+        clearTimeout(timer);
+        this.waiting.delete(wake);
+        resolve(advanced);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      this.waiting.add(wake);
+    });
+  }
+
+  private advanced(): void {
+    for (const wake of [...this.waiting]) wake();
+  }
+
+  /** Whether every projector, wherever it runs, has applied the log up to `position`, by the checkpoints table. */
+  private async caughtUpInCheckpoints(position: Position): Promise<boolean> {
     // COLLATE "C": positions compare character by character; a locale's collation would ignore the ':'.
     const [{ behind }] = await this.dataSource.query(
       `SELECT $2::int - count(*) FILTER (WHERE position COLLATE "C" >= $1 COLLATE "C") AS behind

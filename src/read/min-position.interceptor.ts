@@ -6,7 +6,6 @@ import { DomainError } from '../write/domain-error.js';
 import { normalizePosition } from '../write/event-store/event-store.port.js';
 
 const WAIT_MS = 5_000;
-const POLL_MS = 10;
 
 /**
  * Read-your-writes: with `X-Min-Position: <position>` (the `position` a command answered), a query
@@ -22,12 +21,9 @@ export class MinPositionInterceptor implements NestInterceptor {
     if (header === undefined) return next.handle();
     const position = normalizePosition(header);
     if (!position) throw new DomainError('invalid', 'X-Min-Position must be a position a command answered with');
-    for (const deadline = Date.now() + WAIT_MS; !(await this.projections.caughtUp(position)); ) {
-      if (Date.now() >= deadline) {
-        http.getResponse<Response>().setHeader('Retry-After', '1');
-        throw new ServiceUnavailableException(`The read models have not reached ${position} yet; retry shortly`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    if (!(await this.projections.waitFor(position, WAIT_MS))) {
+      http.getResponse<Response>().setHeader('Retry-After', '1');
+      throw new ServiceUnavailableException(`The read models have not reached ${position} yet; retry shortly`);
     }
     return next.handle();
   }
