@@ -66,6 +66,10 @@ export class Environment {
   @Min(1) @Max(3_600) @IsInt()
   BOOKING_RATE_WINDOW_SECONDS: number = 60;
 
+  /** HTTP commands running at once in this instance, the rest waiting their turn (command-admission.ts); 0: no limit. */
+  @Min(0) @Max(10_000) @IsInt()
+  COMMAND_CONCURRENCY: number = 0;
+
   @IsIn(['test'])
   PAYMENT_PROVIDER: string = 'test';
 

@@ -147,3 +147,33 @@ describe('operations and access', () => {
     expect(stream).toEqual(['BookingPlaced']);
   });
 });
+
+describe('command admission (COMMAND_CONCURRENCY=2)', () => {
+  it('answers every command of a burst, in turn, as without it, while queries pass, and ends with none running or waiting', async () => {
+    const database = await createTestDatabase('admission');
+    const app = await startApp({ DATABASE_URL: database.url, COMMAND_CONCURRENCY: '2' });
+    try {
+      const http = () => request(app.getHttpServer());
+      const { eventId, seats } = await publishedEvent(app, 2, 10);
+      const book = async (who: string, body: object) => http().post('/bookings').set('authorization', await bearer(who)).send(body);
+      const burst = [
+        ...seats.slice(0, 8).map((seat, i) => book(`auth0|burst-${i}`, { eventId, seatIds: [seat.seatId] })),
+        book('auth0|burst-late', { eventId, seatIds: [seats[0].seatId] }),
+        book('auth0|burst-bad', { eventId, seatIds: 'all of them' }),
+      ];
+      const map = await http().get(`/events/${eventId}/seat-map`).expect(200);
+      expect(map.body.counts.total).toBe(20);
+      const statuses = (await Promise.all(burst)).map((r) => r.status);
+      // Seat 0 goes to one of the two who asked for it: the burst's order on the wire is not its order of arrival.
+      expect(statuses.slice(1, 8)).toEqual(Array(7).fill(201));
+      expect([statuses[0], statuses[8]].sort()).toEqual([201, 409]);
+      expect(statuses[9]).toBe(400);
+      const text = (await http().get('/metrics').expect(200)).text;
+      expect(text).toMatch(/^eventix_http_commands\{state="running"\} 0$/m);
+      expect(text).toMatch(/^eventix_http_commands\{state="waiting"\} 0$/m);
+    } finally {
+      await app.close();
+      await database.drop();
+    }
+  });
+});
