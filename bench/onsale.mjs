@@ -135,6 +135,8 @@ const onSale = async (port, eventId, bigEventId, isEventix) => {
   const lags = [];
   const mapUnderLoad = [];
   let bookings = 0, seatsSold = 0, conflicts = 0, errors = 0, lastSale = 0, selling = true;
+  /** [ms since the start, bookings, seats sold] after each sale: rates over the same part of the sale for every system. */
+  const progress = [];
   const started = performance.now();
   const deadline = started + TIME_LIMIT_MS;
   const tokens = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => token(`bench|buyer-${i}`)));
@@ -161,6 +163,7 @@ const onSale = async (port, eventId, bigEventId, isEventix) => {
         bookings++;
         seatsSold += seatIds.length;
         lastSale = performance.now();
+        progress.push([lastSale - started, bookings, seatsSold]);
         for (const index of wanted) view.delete(index);
         if (isEventix && bookings % 20 === 0) {
           const asked = performance.now();
@@ -187,7 +190,7 @@ const onSale = async (port, eventId, bigEventId, isEventix) => {
   const seconds = (lastSale - started) / 1000;
   return {
     bookings, seatsSold, conflicts, errors, secondsToSellOut: seconds,
-    bookingsPerSecond: bookings / seconds, seatsPerSecond: seatsSold / seconds,
+    bookingsPerSecond: bookings / seconds, seatsPerSecond: seatsSold / seconds, progress,
     p50: percentile(latencies, 50), p99: percentile(latencies, 99),
     seatMapAloneP50: percentile(alone, 50), seatMapAloneP99: percentile(alone, 99),
     seatMapUnderLoadP50: percentile(mapUnderLoad, 50), seatMapUnderLoadP99: percentile(mapUnderLoad, 99),
@@ -244,7 +247,7 @@ for (let run = 1; run <= runs; run++) {
       const result = await onSale(port, eventId, bigEventId, system.eventix);
       result.doubleBookedSeats = await doubleBooked(database.url, system.eventix);
       results[system.name].push(result);
-      process.stderr.write(`run ${run} ${system.name}: ${JSON.stringify(result)}\n`);
+      process.stderr.write(`run ${run} ${system.name}: ${JSON.stringify({ ...result, progress: undefined })}\n`);
     } finally {
       await stopServer(server);
       await new Promise((r) => setTimeout(r, 500));
@@ -254,12 +257,26 @@ for (let run = 1; run <= runs; run++) {
 }
 agent.destroy();
 
+// A sale cut short by the time limit is measured over its first, least contended part. To compare like with
+// like, each system's bookings/s is also taken over the first seats every run sold: from the start to the booking
+// that took its total to that many.
+const commonSeats = Math.min(...Object.values(results).flat().map((r) => r.seatsSold));
+for (const result of Object.values(results).flat()) {
+  const [ms, bookingsThen] = result.progress.find(([, , sold]) => sold >= commonSeats) ?? [1, 0];
+  result.bookingsPerSecondOverCommonSeats = bookingsThen / (ms / 1000);
+  delete result.progress;
+}
+
 const of = (name, key, digits = 0) => summary(results[name].map((r) => r[key]), digits);
 const ratio = (a, b, key) => (median(results[a].map((r) => r[key])) / median(results[b].map((r) => r[key]))).toFixed(1);
 console.log(JSON.stringify({
   machine: machine(), date: new Date().toISOString().slice(0, 10), runs, seats: SEATS, clients: CLIENTS, seatMapSeats: BIG_EVENT_SEATS, timeLimitSeconds: TIME_LIMIT_S,
   systems: Object.fromEntries(systems.map(({ name }) => [name, Object.fromEntries(Object.keys(results[name][0]).map((key) => [key, results[name][0][key] === null ? null : of(name, key, ['p50', 'p99', 'secondsToSellOut'].some((k) => key.includes(k) || key === k) ? 1 : 0)]))])),
+  commonSeats,
   ratios: [EVENTIX, LIMITED, CORRECTED, AS_WRITTEN].every((name) => results[name]) ? {
+    overCommonSeatsVsCorrectedReference: ratio(EVENTIX, CORRECTED, 'bookingsPerSecondOverCommonSeats'),
+    overCommonSeatsVsAsWritten: ratio(EVENTIX, AS_WRITTEN, 'bookingsPerSecondOverCommonSeats'),
+    limitedOverCommonSeatsVsCorrectedReference: ratio(LIMITED, CORRECTED, 'bookingsPerSecondOverCommonSeats'),
     bookingsPerSecondVsCorrectedReference: ratio(EVENTIX, CORRECTED, 'bookingsPerSecond'),
     bookingsPerSecondVsAsWritten: ratio(EVENTIX, AS_WRITTEN, 'bookingsPerSecond'),
     limitedBookingsPerSecondVsCorrectedReference: ratio(LIMITED, CORRECTED, 'bookingsPerSecond'),

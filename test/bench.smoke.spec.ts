@@ -33,6 +33,9 @@ describe('benchmarks, smoke-sized', () => {
     expect([eventix, limited, corrected].map((name) => first(systems[name].seatsSold))).toEqual([300, 300, 300]);
     expect(first(systems[asWritten].seatsSold)).toBeGreaterThanOrEqual(300);
     expect(Number(result.ratios.limitedBookingsPerSecondVsCorrectedReference)).toBeGreaterThan(0);
+    // Over the same part of every sale: here all sold out, so the first 300 seats.
+    expect(result.commonSeats).toBe(300);
+    expect(Number(result.ratios.overCommonSeatsVsCorrectedReference)).toBeGreaterThan(0);
     recordFigure('bench smoke', 'on-sale (300 seats, 20 buyers): double-booked seats, Eventix / corrected reference', `${first(systems[eventix].doubleBookedSeats)} / ${first(systems[corrected].doubleBookedSeats)}`);
   }, 300_000);
 
