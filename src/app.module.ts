@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -22,7 +21,7 @@ import { ensureDatabase } from './database.js';
 import { HealthController } from './health.controller.js';
 import { MetricsModule } from './metrics.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
-import { CommandAdmission } from './write/command-admission.js';
+import { CommandAdmissionModule } from './write/command-admission.js';
 import { EventStoreModule } from './write/event-store/event-store.module.js';
 import { InputValidationPipe } from './validation.js';
 
@@ -78,6 +77,7 @@ export class AppModule {
         readModelDatabase,
         TerminusModule.forRoot({ errorLogStyle: 'pretty' }),
         MetricsModule,
+        CommandAdmissionModule,
         EventStoreModule,
         AuthModule,
         CatalogModule,
@@ -88,7 +88,6 @@ export class AppModule {
         ReadModule,
       ],
       controllers: [HealthController],
-      providers: [{ provide: APP_INTERCEPTOR, useClass: CommandAdmission }],
     };
   }
 }

@@ -2,7 +2,7 @@ import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import { firstValueFrom, from, type Observable } from 'rxjs';
 import { Environment } from '../config.js';
 import { Metrics } from '../metrics.js';
-import { CommandAdmission } from './command-admission.js';
+import { CommandAdmission, CommandGate } from './command-admission.js';
 
 /** An HTTP request of `method` whose handler runs until `finish` is called (or fails with `fail`). */
 const request = (method: string) => {
@@ -10,14 +10,14 @@ const request = (method: string) => {
   let fail!: (error: Error) => void;
   const answer = new Promise<string>((resolve, reject) => ((finish = resolve), (fail = reject)));
   const handler = { started: false, finish, fail };
-  const context = { getType: () => 'http', switchToHttp: () => ({ getRequest: () => ({ method }) }) } as unknown as ExecutionContext;
+  const context = { switchToHttp: () => ({ getRequest: () => ({ method }) }) } as unknown as ExecutionContext;
   const next: CallHandler = { handle: () => ((handler.started = true), from(answer)) };
   return { handler, context, next };
 };
 
 const admission = (limit: number) => {
   const metrics = new Metrics();
-  const gate = new CommandAdmission(Object.assign(new Environment(), { COMMAND_CONCURRENCY: limit }), metrics);
+  const gate = new CommandAdmission(new CommandGate(Object.assign(new Environment(), { COMMAND_CONCURRENCY: limit }), metrics));
   const through = ({ context, next }: ReturnType<typeof request>) => gate.intercept(context, next).then((o: Observable<unknown>) => firstValueFrom(o));
   const gauge = async () => Object.fromEntries((await metrics.registry.getSingleMetric('eventix_http_commands')!.get()).values.map((v) => [v.labels.state, v.value]));
   return { through, gauge };

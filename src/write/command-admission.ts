@@ -1,26 +1,24 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { type CallHandler, type ExecutionContext, Global, Injectable, Module, type NestInterceptor } from '@nestjs/common';
 import type { Request } from 'express';
 import { Gauge } from 'prom-client';
 import { defer, finalize, type Observable } from 'rxjs';
 import { Environment } from '../config.js';
 import { Metrics } from '../metrics.js';
 
-const COMMAND_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
 /**
- * At most COMMAND_CONCURRENCY HTTP commands (the requests that write: POST, PUT, PATCH, DELETE)
- * run at once in this instance; the others wait their turn in arrival order, authenticated but
- * not yet validated or run. Node runs every request on one thread: in an on-sale, each of hundreds
- * of bookings under way adds its steps to every turn of the event loop, and a seat map, a
- * read-your-writes wait or /health queued behind all of them (hundreds of milliseconds). Waiting
- * here, a booking costs nothing per turn, and it goes no slower: the seat inventory appends the
- * ones running together, and they keep the thread busy. 0 lets every command run at once.
+ * At most COMMAND_CONCURRENCY HTTP commands run at once in this instance; the others wait their
+ * turn in arrival order, authenticated but not yet validated or run. Node runs every request on
+ * one thread: in an on-sale, each of hundreds of bookings under way adds its steps to every turn
+ * of the event loop, and a seat map, a read-your-writes wait or /health queue behind all of them.
+ * Waiting here, a booking costs nothing per turn. The price: fewer bookings appended together by
+ * the seat inventory, and fewer bookings/s (BENCHMARKS.md measures both), so 0 (no limit) is the
+ * default. One gate per application, whichever module's controller takes the command.
  */
 @Injectable()
-export class CommandAdmission implements NestInterceptor {
+export class CommandGate {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
-  private readonly limit: number;
+  readonly limit: number;
 
   constructor(env: Environment, metrics: Metrics) {
     this.limit = env.COMMAND_CONCURRENCY;
@@ -36,19 +34,37 @@ export class CommandAdmission implements NestInterceptor {
     });
   }
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    if (this.limit === 0 || context.getType() !== 'http' || !COMMAND_METHODS.has(context.switchToHttp().getRequest<Request>().method)) {
-      return next.handle();
-    }
+  /** Resolves when the command may run; call `leave` once it has answered or failed. */
+  async enter(): Promise<void> {
     if (this.running < this.limit) this.running++;
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    // The turn passes on when the command's answer is ready, or it failed; a turn handed over stays counted as running.
-    return defer(() => next.handle()).pipe(finalize(() => this.release()));
   }
 
-  private release(): void {
+  /** The turn passes to the next in line (and stays counted as running), or the running count falls. */
+  leave(): void {
     const next = this.waiting.shift();
     if (next) next();
     else this.running--;
   }
 }
+
+const COMMAND_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * On the command controllers (write side), not globally: any interceptor on the seat map's SSE
+ * route would send its 404 and 400 after the stream's headers (catalog.controller.ts).
+ */
+@Injectable()
+export class CommandAdmission implements NestInterceptor {
+  constructor(private readonly gate: CommandGate) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    if (this.gate.limit === 0 || !COMMAND_METHODS.has(context.switchToHttp().getRequest<Request>().method)) return next.handle();
+    await this.gate.enter();
+    return defer(() => next.handle()).pipe(finalize(() => this.gate.leave()));
+  }
+}
+
+@Global()
+@Module({ providers: [CommandGate], exports: [CommandGate] })
+export class CommandAdmissionModule {}

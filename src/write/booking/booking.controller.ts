@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -7,6 +7,7 @@ import { Environment } from '../../config.js';
 import { PerUserRateLimit } from '../../rate-limit.js';
 import { DomainError } from '../domain-error.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
+import { CommandAdmission } from '../command-admission.js';
 import { requestContext } from '../message-context.js';
 import { formatMoney } from '../money.js';
 import { RefundPaymentMessage } from '../payment/payment.handler.js';
@@ -25,6 +26,7 @@ const answer = ({ booking, position }: PlacedBooking) => ({
 
 @ApiTags('bookings')
 @Authenticated()
+@UseInterceptors(CommandAdmission)
 @Controller('bookings')
 export class BookingController {
   constructor(

@@ -1,9 +1,10 @@
-import { Body, Controller, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Put, Req, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Authenticated, type AuthenticatedUser, CurrentUser } from '../../auth.js';
+import { CommandAdmission } from '../command-admission.js';
 import { requestContext } from '../message-context.js';
 import { parseMoney } from '../money.js';
 import { AddSeatsBody, CreateEventBody, CreateVenueBody, EventIdParam, PricesBody, VenueIdParam } from './catalog.dto.js';
@@ -15,6 +16,7 @@ const toPrices = (body: PricesBody): Price[] => body.prices.map(({ seatType, pri
 /** The catalog's command API: only for tokens with the permission catalog:write. */
 @ApiTags('catalog')
 @Authenticated('catalog:write')
+@UseInterceptors(CommandAdmission)
 @Controller()
 export class CatalogController {
   constructor(private readonly commands: CommandBus) {}

@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Req, type RawBodyRequest, UnauthorizedException, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, type RawBodyRequest, Req, UnauthorizedException, UseGuards, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiExcludeEndpoint, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -7,6 +7,7 @@ import { Environment } from '../../config.js';
 import { PerUserRateLimit } from '../../rate-limit.js';
 import { BookingIdParam } from '../booking/booking.dto.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
+import { CommandAdmission } from '../command-admission.js';
 import { requestContext } from '../message-context.js';
 import { PayBody, WebhookPayload } from './payment.dto.js';
 import { RecordPaymentOutcomeMessage, RequestPaymentMessage } from './payment.handler.js';
@@ -16,6 +17,7 @@ import { InputValidationPipe } from '../../validation.js';
 const webhookBody = new InputValidationPipe();
 
 @ApiTags('payments')
+@UseInterceptors(CommandAdmission)
 @Controller()
 export class PaymentController {
   constructor(
