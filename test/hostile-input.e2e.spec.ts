@@ -112,6 +112,16 @@ describe('hostile input on every route', () => {
   const property = (arbitrary: fc.Arbitrary<Sent>, token: () => string | undefined) =>
     fc.assert(fc.asyncProperty(arbitrary, (sent) => check(sent, token())), { numRuns: RUNS });
 
+  it('refuses lists of seats or prices whose items are not objects (nested lists, scalars, null)', async () => {
+    const items = [[[[[[]]]]], [[]], [[{ seatType: 'VIP', price: '10.00' }]], [null], [1], ['VIP'], [true]];
+    const event = { venueId: ids.venueId, name: 'Gig', startTime: '2030-01-01T20:00:00Z', endTime: '2030-01-01T23:00:00Z' };
+    for (const list of items) {
+      await check({ method: 'post', path: '/events', body: { ...event, prices: list } }, admin);
+      await check({ method: 'put', path: `/events/${ids.eventId}/prices`, body: { prices: list } }, admin);
+      await check({ method: 'post', path: `/venues/${ids.venueId}/seats`, body: { seats: list } }, admin);
+    }
+  });
+
   it('catalog commands: bodies, path parameters and content types', async () => {
     const venue = { name: 'Hall', location: 'Here', capacity: 10 };
     const seats = { seats: [{ row: 'Z', number: 1, type: 'VIP' }] };

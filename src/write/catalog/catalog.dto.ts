@@ -8,6 +8,7 @@ import {
   IsInt,
   IsISO8601,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -19,7 +20,11 @@ import {
 } from 'class-validator';
 import { SEAT_TYPES, type SeatType } from './venue.decider.js';
 
-/** Request bodies of the catalog commands; limits follow data-model.md's column sizes. */
+/**
+ * Request bodies of the catalog commands; limits follow data-model.md's column sizes. Lists of
+ * objects say @IsObject({ each: true }): @ValidateNested alone walks an item that is itself a list
+ * and finds nothing wrong in `[[]]`.
+ */
 export class CreateVenueBody {
   @ApiProperty({ maxLength: 255 }) @IsString() @IsNotEmpty() @MaxLength(255)
   name!: string;
@@ -44,7 +49,7 @@ export class SeatBody {
 
 export class AddSeatsBody {
   @ApiProperty({ type: [SeatBody], maxItems: 1_000, description: "up to 1,000 seats a request (the body limit is 64 KB); add more in several requests" })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1_000) @ValidateNested({ each: true }) @Type(() => SeatBody)
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1_000) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => SeatBody)
   seats!: SeatBody[];
 }
 
@@ -60,7 +65,7 @@ export class PriceBody {
 
 export class PricesBody {
   @ApiProperty({ type: [PriceBody] })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(SEAT_TYPES.length) @ValidateNested({ each: true }) @Type(() => PriceBody)
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(SEAT_TYPES.length) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => PriceBody)
   prices!: PriceBody[];
 }
 
