@@ -36,9 +36,10 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
     @Inject(EVENT_STORE) private readonly store: EventStore,
     metrics: Metrics,
   ) {
-    const runner = (follower: Projector | Reactor) => new ProjectionRunner(follower, store, dataSource, env.DATABASE_URL, () => this.advanced());
-    this.runners = PROJECTORS.map(runner);
-    this.reactors = [followUps, ...(publisher.enabled ? [publisher] : [])].map(runner);
+    const runner = (follower: Projector | Reactor, onAdvance?: () => void) => new ProjectionRunner(follower, store, dataSource, env.DATABASE_URL, onAdvance);
+    // Only the projectors' commits matter to read-your-writes; the reactors' would wake its waits for nothing.
+    this.runners = PROJECTORS.map((projector) => runner(projector, () => this.advanced()));
+    this.reactors = [followUps, ...(publisher.enabled ? [publisher] : [])].map((reactor) => runner(reactor));
     this.registerMetrics(metrics);
   }
 
