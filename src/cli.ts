@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=64
 // The flag: a replay folds a million events into rows kept in memory; a larger young generation
-// copies them less (1,000,000 events replayed in 16.2 s instead of 18.9 s, and a smaller peak RSS).
+// copies them less (BENCHMARKS.md has the figures).
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -14,13 +14,13 @@ import { ensureDatabase } from './database.js';
 import { PROJECTORS } from './projections/projectors.js';
 import { type Bound, Rebuild } from './projections/replay.js';
 import { describeBooking, evolveBookingAudit, initialBookingAudit } from './read/booking/booking-state.js';
-import { bookingStream } from './write/booking/booking.decider.js';
-import { eventStream } from './write/catalog/event.decider.js';
+import { bookingStream } from './write/booking/booking.events.js';
+import { showStream } from './write/catalog/show.events.js';
 import { openEventStore } from './write/event-store/event-store.module.js';
-import { type EventStore, normalizePosition, type Position, type Recorded } from './write/event-store/event-store.port.js';
+import { comparePositions, type EventStore, normalizePosition, type Position, type Recorded } from './write/event-store/event-store.port.js';
 import { expectedLink, GENESIS_HASH, verifyChain } from './write/event-store/log-hash.js';
-import { paymentIdOf, paymentStream } from './write/payment/payment.decider.js';
-import { seatInventoryStream } from './write/seat-inventory/seat-inventory.decider.js';
+import { paymentIdOf, paymentStream } from './write/payment/payment.events.js';
+import { seatInventoryStream } from './write/seat-inventory/seat-inventory.events.js';
 
 /**
  * eventix: replay, audit and verify, over the service's own configuration (the same environment
@@ -185,9 +185,9 @@ const oneLine = (event: Recorded) => {
 
 const audit = async (kind: 'booking' | 'event', id: string, options: { json?: boolean }) =>
   withContext(async ({ store }) => {
-    const streams = kind === 'booking' ? [bookingStream(id), paymentStream(paymentIdOf(id))] : [eventStream(id), seatInventoryStream(id)];
+    const streams = kind === 'booking' ? [bookingStream(id), paymentStream(paymentIdOf(id))] : [showStream(id), seatInventoryStream(id)];
     const reads = await Promise.all(streams.map(async (stream) => ({ stream, ...(await store.readStream(stream)) })));
-    const events = reads.flatMap((r) => r.events).sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+    const events = reads.flatMap((r) => r.events).sort((a, b) => comparePositions(a.position, b.position));
     if (events.length === 0) {
       out(`No ${kind} ${id} in the event log`);
       return false;

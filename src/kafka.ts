@@ -1,6 +1,7 @@
 import { Global, Logger, Module } from '@nestjs/common';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { Environment } from './config.js';
+import { pause } from './pause.js';
 
 /** The Kafka client when KAFKA_BROKERS is set; null when it is not (nothing is published, the checkpoint waits). */
 export const KAFKA = Symbol('KAFKA');
@@ -33,7 +34,7 @@ export const ensureTopics = async (kafka: Kafka, names: string[]): Promise<void>
         .catch(() => false);
       if (ready) return;
       if (attempt >= 40) throw new Error(`Kafka topics ${names.join(', ')} have no leader after 10 s`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await pause(250);
     }
   } finally {
     await admin.disconnect();

@@ -2,7 +2,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations/all.js';
-import { ProjectionRunner } from '../src/projections/projection-runner.js';
+import { LogRunner } from '../src/projections/log-runner.js';
+import { projection } from '../src/projections/projection.js';
 import { ProjectionsService } from '../src/projections/projections.service.js';
 import { PROJECTORS } from '../src/projections/projectors.js';
 import { PostgresEventStore } from '../src/write/event-store/postgres.event-store.js';
@@ -70,7 +71,7 @@ describe('projections of the real service', () => {
         expect(live['booking.bookings']).toHaveLength(7);
         await db.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}, booking.processed_events, projections.checkpoints`);
         const head = (await wholeLog(database.url)).at(-1)!.position;
-        const runners = PROJECTORS.map((projector) => new ProjectionRunner(projector, store, db, database.url));
+        const runners = PROJECTORS.map((projector) => new LogRunner(projection(projector, db), store, db, database.url));
         for (const runner of runners) runner.start();
         for (const deadline = Date.now() + 20_000; runners.some((r) => r.status.position !== head) && Date.now() < deadline; ) {
           await new Promise((r) => setTimeout(r, 50));

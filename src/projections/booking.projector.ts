@@ -1,5 +1,4 @@
-import type { BookingEvent } from '../write/booking/booking.decider.js';
-import type { Projected } from '../write/event-store/event-store.port.js';
+import type { BookingEvent } from '../write/booking/booking.events.js';
 import { formatMoney } from '../write/money.js';
 import { keyOf, nameUuid, occurredAt, type Projector, type Row, sql, updateRow } from './projector.js';
 
@@ -7,13 +6,12 @@ import { keyOf, nameUuid, occurredAt, type Projector, type Row, sql, updateRow }
 const itemId = (seatId: string, bookingId: string) => nameUuid(seatId, bookingId);
 
 /** booking.bookings and booking.booking_items of data-model.md. */
-export const bookingProjector: Projector = {
+export const bookingProjector: Projector<BookingEvent> = {
   name: 'booking',
   tables: ['booking.bookings', 'booking.booking_items'],
   handles: new Set(['BookingPlaced', 'BookingConfirmed', 'BookingCancelled']),
-  project: (recorded: Projected) => {
-    const event = recorded as unknown as BookingEvent;
-    const at = occurredAt(recorded);
+  project: (event) => {
+    const at = occurredAt(event);
     switch (event.type) {
       case 'BookingPlaced': {
         const { bookingId, userId, eventId, items, totalMinor, currency, expiresAt } = event.data;
@@ -39,9 +37,8 @@ export const bookingProjector: Projector = {
     const bookings = new Map<string, Row>();
     const items = new Map<string, Row>(); // by (seat_id, booking_id), the items' unique key
     return {
-      apply: (recorded) => {
-        const event = recorded as unknown as BookingEvent;
-        const at = occurredAt(recorded);
+      apply: (event) => {
+        const at = occurredAt(event);
         switch (event.type) {
           case 'BookingPlaced': {
             const { bookingId, userId, eventId, totalMinor, currency, expiresAt } = event.data;

@@ -1,11 +1,10 @@
-import type { CatalogEventEvent } from '../write/catalog/event.decider.js';
-import type { VenueEvent } from '../write/catalog/venue.decider.js';
-import type { BookingEvent } from '../write/booking/booking.decider.js';
-import type { Projected } from '../write/event-store/event-store.port.js';
+import type { BookingEvent } from '../write/booking/booking.events.js';
+import type { ShowEvent } from '../write/catalog/show.events.js';
+import type { VenueEvent } from '../write/catalog/venue.events.js';
 import { formatMoney } from '../write/money.js';
 import { keyOf, occurredAt, type Projector, type Row, sql, type Sql, updateRow } from './projector.js';
 
-type Handled = VenueEvent | CatalogEventEvent | BookingEvent;
+type Followed = VenueEvent | ShowEvent | BookingEvent;
 
 const pricesJson = (prices: { seatType: string; priceMinor: number }[]) =>
   JSON.stringify(prices.map(({ seatType, priceMinor }) => ({ seatType, price: formatMoney(priceMinor) })));
@@ -30,17 +29,16 @@ const setSeats = (bookingId: string, status: 'RESERVED' | 'SOLD' | 'AVAILABLE', 
  * per seat of the venue per event, AVAILABLE, RESERVED (a pending booking holds it) or SOLD.
  * The seat map follows the bookings' own events, which come in the log in the order they were decided.
  */
-export const catalogProjector: Projector = {
+export const catalogProjector: Projector<Followed> = {
   name: 'catalog',
   tables: ['catalog.venues', 'catalog.seats', 'catalog.events', 'catalog.event_seat_prices', 'catalog.seat_availability'],
   handles: new Set([
     'VenueCreated', 'SeatsAdded', 'EventCreated', 'EventPricesChanged', 'EventPublished', 'EventCancelled',
     'BookingPlaced', 'BookingConfirmed', 'BookingCancelled',
   ]),
-  project: (recorded: Projected) => {
-    const event = recorded as unknown as Handled;
-    const at = occurredAt(recorded);
-    const { position } = recorded;
+  project: (event) => {
+    const at = occurredAt(event);
+    const { position } = event;
     switch (event.type) {
       case 'VenueCreated': {
         const { venueId, name, location, capacity } = event.data;
@@ -125,10 +123,9 @@ export const catalogProjector: Projector = {
       for (const row of seatsOfBooking.get(bookingId) ?? []) if (row.booking_id === bookingId) Object.assign(row, changes);
     };
     return {
-      apply: (recorded) => {
-        const event = recorded as unknown as Handled;
-        const at = occurredAt(recorded);
-        const { position } = recorded;
+      apply: (event) => {
+        const at = occurredAt(event);
+        const { position } = event;
         switch (event.type) {
           case 'VenueCreated': {
             const { venueId, name, location, capacity } = event.data;

@@ -2,12 +2,12 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { Environment } from '../config.js';
 import { ensureTopics, idempotentProducer, KAFKA, topics } from '../kafka.js';
-import type { BookingEvent } from '../write/booking/booking.decider.js';
-import type { CatalogEventEvent } from '../write/catalog/event.decider.js';
+import type { BookingEvent } from '../write/booking/booking.events.js';
+import type { ShowEvent } from '../write/catalog/show.events.js';
 import type { Recorded } from '../write/event-store/event-store.port.js';
 import { formatMoney } from '../write/money.js';
-import type { PaymentEvent } from '../write/payment/payment.decider.js';
-import type { Reactor } from './projection-runner.js';
+import type { PaymentEvent } from '../write/payment/payment.events.js';
+import type { Reactor } from './reactor.js';
 
 /** What leaves the service: docs/integration-events.md documents the envelope and every type. */
 export type IntegrationEvent = {
@@ -24,8 +24,9 @@ export type IntegrationEvent = {
 type Public = { topic: keyof ReturnType<typeof topics>; key: string; type: string; data: Record<string, unknown> };
 
 /** The public events and their public shape: internals (request fingerprints, say) stay inside. */
-const toPublic = (recorded: Recorded): Public | undefined => {
-  const event = recorded as unknown as BookingEvent | PaymentEvent | CatalogEventEvent;
+type Published = BookingEvent | PaymentEvent | ShowEvent;
+
+const toPublic = (event: Published): Public | undefined => {
   switch (event.type) {
     case 'BookingPlaced': {
       const { bookingId, eventId, userId, items, totalMinor, currency, expiresAt } = event.data;
@@ -60,9 +61,9 @@ const toPublic = (recorded: Recorded): Public | undefined => {
  * Consumers de-duplicate by `id`.
  */
 @Injectable()
-export class KafkaPublisher implements Reactor, OnApplicationShutdown {
+export class KafkaPublisher implements Reactor<Published>, OnApplicationShutdown {
   readonly name = 'kafka-publisher';
-  readonly handles = new Set([
+  readonly handles = new Set<Published['type']>([
     'BookingPlaced', 'BookingConfirmed', 'BookingCancelled', 'PaymentSucceeded', 'PaymentFailed', 'PaymentRefunded', 'EventPublished', 'EventCancelled',
   ]);
   private producer?: Promise<Producer>;
@@ -79,7 +80,7 @@ export class KafkaPublisher implements Reactor, OnApplicationShutdown {
     return this.kafka !== null;
   }
 
-  async react(batch: Recorded[]): Promise<void> {
+  async react(batch: Recorded<Published>[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const recorded of batch) {
       const published = toPublic(recorded);

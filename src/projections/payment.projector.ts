@@ -1,16 +1,14 @@
-import type { Projected } from '../write/event-store/event-store.port.js';
 import { formatMoney } from '../write/money.js';
-import type { PaymentEvent } from '../write/payment/payment.decider.js';
+import type { PaymentEvent } from '../write/payment/payment.events.js';
 import { occurredAt, type Projector, type Row, sql, updateRow } from './projector.js';
 
 /** payment.payments of data-model.md: one row per booking, showing its latest attempt. */
-export const paymentProjector: Projector = {
+export const paymentProjector: Projector<PaymentEvent> = {
   name: 'payment',
   tables: ['payment.payments'],
   handles: new Set(['PaymentRequested', 'PaymentProcessing', 'PaymentSucceeded', 'PaymentFailed']),
-  project: (recorded: Projected) => {
-    const event = recorded as unknown as PaymentEvent;
-    const at = occurredAt(recorded);
+  project: (event) => {
+    const at = occurredAt(event);
     switch (event.type) {
       case 'PaymentRequested': {
         const { paymentId, bookingId, amountMinor, currency, provider } = event.data;
@@ -32,9 +30,8 @@ export const paymentProjector: Projector = {
   fold: () => {
     const payments = new Map<string, Row>();
     return {
-      apply: (recorded) => {
-        const event = recorded as unknown as PaymentEvent;
-        const at = occurredAt(recorded);
+      apply: (event) => {
+        const at = occurredAt(event);
         switch (event.type) {
           case 'PaymentRequested': {
             const { paymentId, bookingId, amountMinor, currency, provider } = event.data;

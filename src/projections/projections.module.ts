@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { FollowUps } from '../write/follow-ups.reactor.js';
+import { FollowUps } from './follow-ups.reactor.js';
 import { SeatInventoryModule } from '../write/seat-inventory/seat-inventory.module.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { ProjectionsService } from './projections.service.js';

@@ -4,11 +4,12 @@ import { DataSource } from 'typeorm';
 import { Environment } from '../config.js';
 import { Metrics } from '../metrics.js';
 import { comparePositions, EVENT_STORE, type EventStore, type Position } from '../write/event-store/event-store.port.js';
-import { FollowUps } from '../write/follow-ups.reactor.js';
+import { FollowUps } from './follow-ups.reactor.js';
 import { KafkaPublisher } from './kafka-publisher.js';
-import { ProjectionRunner, type Reactor } from './projection-runner.js';
-import type { Projector } from './projector.js';
+import { type Follower, LogRunner } from './log-runner.js';
+import { projection } from './projection.js';
 import { PROJECTORS } from './projectors.js';
+import { reaction, type Reactor } from './reactor.js';
 
 /** How often a read-your-writes wait looks at the checkpoints table while some projector runs in another instance. */
 const POLL_MS = 10;
@@ -20,10 +21,10 @@ export type ProjectorHealth = { projector: string; runsHere: boolean; position: 
 /** The projectors of this service, and what the query side asks of them. */
 @Injectable()
 export class ProjectionsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  readonly runners: ProjectionRunner[];
+  readonly runners: LogRunner[];
 
   /** The reactors' runners: follow-ups always, the Kafka publisher when KAFKA_BROKERS is set. */
-  readonly reactors: ProjectionRunner[];
+  readonly reactors: LogRunner[];
 
   /** Read-your-writes waits, woken when a runner here commits (waitFor). */
   private readonly waiting = new Set<() => void>();
@@ -36,10 +37,11 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
     @Inject(EVENT_STORE) private readonly store: EventStore,
     metrics: Metrics,
   ) {
-    const runner = (follower: Projector | Reactor, onAdvance?: () => void) => new ProjectionRunner(follower, store, dataSource, env.DATABASE_URL, onAdvance);
+    const runner = (follower: Follower, onAdvance?: () => void) => new LogRunner(follower, store, dataSource, env.DATABASE_URL, onAdvance);
     // Only the projectors' commits matter to read-your-writes; the reactors' would wake its waits for nothing.
-    this.runners = PROJECTORS.map((projector) => runner(projector, () => this.advanced()));
-    this.reactors = [followUps, ...(publisher.enabled ? [publisher] : [])].map((reactor) => runner(reactor));
+    this.runners = PROJECTORS.map((projector) => runner(projection(projector, dataSource), () => this.advanced()));
+    const reactors: Reactor[] = [followUps, ...(publisher.enabled ? [publisher] : [])];
+    this.reactors = reactors.map((reactor) => runner(reaction(reactor, dataSource)));
     this.registerMetrics(metrics);
   }
 

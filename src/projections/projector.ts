@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import pgUtils from 'pg/lib/utils.js';
-import type { Projected } from '../write/event-store/event-store.port.js';
+import type { Event, Projected } from '../write/event-store/event-store.port.js';
 
 /** A parameterised statement, as `sql` builds it: `sql\`UPDATE t SET a = ${a}\`` → { text: 'UPDATE t SET a = $1', values: [a] }. */
 export type Sql = { text: string; values: unknown[] };
@@ -15,29 +15,39 @@ export const sql = (strings: TemplateStringsArray, ...values: unknown[]): Sql =>
  * no I/O of its own, so it is tested without a database, and the runner commits its SQL, the
  * event's processed mark and the checkpoint in one transaction.
  */
-export type Projector = {
+export type Projector<E extends Event = Event> = {
   /** Key of its checkpoint and its processed marks; never renamed once deployed. */
   name: string;
   /** The tables it writes, schema-qualified: what a replay rebuilds in shadow copies and swaps in. */
   tables: readonly string[];
-  handles: ReadonlySet<string>;
-  project: (event: Projected) => Sql[];
+  handles: ReadonlySet<E['type']>;
+  // Methods, not function properties: a list of projectors of different events is one array.
+  project(event: Projected<E>): Sql[];
   /**
    * The same projection folded in memory, for a rebuild from the log: statement by statement, a
    * million events are two million round-trip-bound statements; folded, they are the final rows,
-   * loaded in bulk. `project` stays the definition: test/rebuild.e2e.spec.ts shows that both give
-   * the same tables for random histories, and `eventix verify` compares a fold with the live tables.
+   * loaded in bulk. `project` stays the definition: each projector's spec holds the two to the same
+   * rows, test/rebuild.e2e.spec.ts does so for random histories, and `eventix verify` compares a
+   * fold with the live tables.
    */
-  fold: () => Fold;
+  fold(): Fold<E>;
 };
+
+/**
+ * Whether a projector or reactor follows this event. If it does, the event is of one of its types,
+ * and — read through `upcast` — of that type's current shape: the one place where a stored event
+ * becomes a typed one for them.
+ */
+export const follows = <E extends Event, P extends Projected>(follower: { handles: ReadonlySet<E['type']> }, event: P): event is P & Projected<E> =>
+  (follower.handles as ReadonlySet<string>).has(event.type);
 
 /** A row as its table's columns name it; values as the statements would send them (ISO times, money as text). */
 export type Row = Record<string, unknown>;
 
-export type Fold = {
-  apply: (event: Projected) => void;
+export type Fold<E extends Event = Event> = {
+  apply(event: Projected<E>): void;
   /** Each table's rows after every event applied so far. */
-  rows: () => Record<string, Iterable<Row>>;
+  rows(): Record<string, Iterable<Row>>;
 };
 
 /** `rows` of a table in memory: by primary key, and by any other key its projector's WHERE clauses use. */

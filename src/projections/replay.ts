@@ -4,6 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EventStore, Position, Projected } from '../write/event-store/event-store.port.js';
 import { inTransaction } from '../database.js';
+import { followed } from './log-runner.js';
 import { inlined, type Projector, roundTrips, type Row } from './projector.js';
 
 /**
@@ -130,7 +131,7 @@ export class Rebuild {
     await this.createBareShadows();
     const folds = this.projectors.map((projector) => ({ handles: projector.handles, fold: projector.fold() }));
     for await (const batch of this.pages(bound, signal)) {
-      for (const event of batch) for (const { handles, fold } of folds) if (handles.has(event.type)) fold.apply(event);
+      for (const { handles, fold } of folds) for (const event of followed(handles, batch)) fold.apply(event);
       this.advance(batch, progress);
     }
     // Each table over a connection of its own (the shadows are not live: they need not load in one
@@ -184,7 +185,7 @@ export class Rebuild {
    */
   private async applyBatch(batch: Projected[], given?: PoolClient): Promise<void> {
     const perProjector = this.projectors
-      .map((projector) => batch.flatMap((event) => (projector.handles.has(event.type) ? projector.project(event) : [])))
+      .map((projector) => followed(projector.handles, batch).flatMap((event) => projector.project(event)))
       .filter((statements) => statements.length > 0)
       .map((statements) => statements.map((statement) => this.rewrite(inlined(statement))));
     // A replay is round trips: the statements go in order, many to a round trip, as literal SQL.

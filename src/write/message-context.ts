@@ -16,10 +16,3 @@ export const requestContext = (request: Request, userId: string | null): Message
     userId,
   };
 };
-
-/** Metadata of events that follow from another event (a payment outcome confirming a booking, say). */
-export const causedBy = (context: MessageContext, causationId: string, userId: string | null = context.userId): MessageContext => ({
-  correlationId: context.correlationId,
-  causationId,
-  userId,
-});

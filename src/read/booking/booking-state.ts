@@ -1,5 +1,7 @@
-import { type Booking, bookingDecider, bookingStream } from '../../write/booking/booking.decider.js';
+import { type Booking, bookingDecider } from '../../write/booking/booking.decider.js';
+import { bookingStream } from '../../write/booking/booking.events.js';
 import type { Recorded } from '../../write/event-store/event-store.port.js';
+import { asDecided } from '../../write/event-store/handle-command.js';
 import { formatMoney } from '../../write/money.js';
 import { type Payment, paymentDecider } from '../../write/payment/payment.decider.js';
 
@@ -11,8 +13,8 @@ export const initialBookingAudit = (): BookingAudit => ({ booking: bookingDecide
 /** Each event goes to the decider of its stream: the booking's own, or else its payment's. */
 export const evolveBookingAudit = (state: BookingAudit, event: Recorded): BookingAudit =>
   event.streamName.startsWith(bookingStream(''))
-    ? { ...state, booking: bookingDecider.evolve(state.booking, event as never) }
-    : { ...state, payment: paymentDecider.evolve(state.payment, event as never) };
+    ? { ...state, booking: bookingDecider.evolve(state.booking, asDecided(event)) }
+    : { ...state, payment: paymentDecider.evolve(state.payment, asDecided(event)) };
 
 /** The state as `eventix state booking` prints it and each step of GET /bookings/:id/history carries it; null before the booking exists. */
 export const describeBooking = ({ booking, payment }: BookingAudit) => {

@@ -2,16 +2,16 @@ import { Controller, Get, Param, Query, UseInterceptors } from '@nestjs/common';
 import { ApiHeader, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { Authenticated, type AuthenticatedUser, CurrentUser } from '../../auth.js';
+import { BOOKING_STATUSES, type BookingStatus } from '../../write/booking/booking.decider.js';
 import { BookingIdParam } from '../../write/booking/booking.dto.js';
 import { MinPositionInterceptor } from '../min-position.interceptor.js';
 import { Paging } from '../paging.js';
 import { BookingQueries } from './booking.queries.js';
 
-const BOOKING_STATUSES = ['PENDING', 'CONFIRMED', 'CANCELLED'] as const;
 
 class MyBookingsQuery extends Paging {
   @ApiPropertyOptional({ enum: BOOKING_STATUSES }) @IsOptional() @IsIn(BOOKING_STATUSES)
-  status?: (typeof BOOKING_STATUSES)[number];
+  status?: BookingStatus;
 }
 
 @ApiTags('bookings')

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryColumn, type Relation, Unique } from 'typeorm';
+import { BOOKING_STATUSES, type BookingStatus } from '../../write/booking/booking.decider.js';
 
 /**
  * The booking read models: data-model.md §2.2 in the `booking` schema. They mirror
@@ -6,8 +7,6 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryColumn,
  * API only reads them. Money is DECIMAL(10,2), read as a string, never a float.
  */
 
-export const BOOKING_STATUSES = ['PENDING', 'CONFIRMED', 'CANCELLED'] as const;
-export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 
 @Entity({ schema: 'booking', name: 'bookings' })
 @Unique('bookings_ticket_reference_key', ['ticketReference'])

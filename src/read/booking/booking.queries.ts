@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { bookingStream } from '../../write/booking/booking.decider.js';
+import { bookingStream } from '../../write/booking/booking.events.js';
 import { DomainError } from '../../write/domain-error.js';
 import { describeBooking, evolveBookingAudit, initialBookingAudit } from './booking-state.js';
-import { EVENT_STORE, type EventStore } from '../../write/event-store/event-store.port.js';
-import { paymentIdOf, paymentStream } from '../../write/payment/payment.decider.js';
+import { comparePositions, EVENT_STORE, type EventStore } from '../../write/event-store/event-store.port.js';
+import { paymentIdOf, paymentStream } from '../../write/payment/payment.events.js';
 
 const BOOKING_COLUMNS = `b.id, b.event_id AS "eventId", b.status, b.total_amount::text AS "totalAmount", b.currency,
   b.ticket_reference AS "ticketReference", b.expires_at AT TIME ZONE 'UTC' AS "expiresAt",
@@ -49,7 +49,7 @@ export class BookingQueries {
     const payment = await this.store.readStream(paymentStream(paymentIdOf(bookingId)));
     let state = initialBookingAudit();
     return [...booking.events, ...payment.events]
-      .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0))
+      .sort((a, b) => comparePositions(a.position, b.position))
       .map((event) => ({
         type: event.type,
         occurredAt: event.metadata.occurredAt,

@@ -10,9 +10,8 @@ import { idempotencyKeyOf } from '../idempotency-key.js';
 import { CommandAdmission } from '../command-admission.js';
 import { requestContext } from '../message-context.js';
 import { formatMoney } from '../money.js';
-import { RefundPaymentMessage } from '../payment/payment.handler.js';
 import { BookingIdParam, PlaceBookingBody } from './booking.dto.js';
-import { CancelBookingMessage, type PlacedBooking, PlaceBookingMessage } from './booking.handler.js';
+import { EndBookingMessage, type PlacedBooking, PlaceBookingMessage } from './booking.handler.js';
 
 const answer = ({ booking, position }: PlacedBooking) => ({
   id: booking.placed.bookingId,
@@ -58,9 +57,8 @@ export class BookingController {
   @Post(':id/cancel')
   @HttpCode(200)
   async cancel(@Param() { id }: BookingIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser) {
-    const context = requestContext(request, user.userId);
-    const cancelled = await this.commands.execute(new CancelBookingMessage(id, user.userId, context));
-    if (cancelled.paymentId) await this.commands.execute(new RefundPaymentMessage(cancelled.paymentId, 'booking-cancelled', context));
-    return { status: 'CANCELLED', position: cancelled.position };
+    const command = { type: 'CancelBooking', data: { bookingId: id, userId: user.userId } } as const;
+    const { position } = await this.commands.execute(new EndBookingMessage(command, requestContext(request, user.userId)));
+    return { status: 'CANCELLED', position };
   }
 }

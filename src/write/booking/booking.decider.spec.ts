@@ -1,5 +1,6 @@
 import { specification } from '../../../test/support/given.js';
-import { bookingDecider, type BookingCancelled, type BookingConfirmed, type BookingPlaced } from './booking.decider.js';
+import { bookingDecider } from './booking.decider.js';
+import type { BookingCancelled, BookingConfirmed, BookingPlaced } from './booking.events.js';
 
 const given = specification(bookingDecider);
 const bookingId = 'b-1';

@@ -1,26 +1,6 @@
 import { DomainError } from '../domain-error.js';
 import type { Decider } from '../event-store/handle-command.js';
-
-export type BookingItem = { seatId: string; priceMinor: number };
-export type CancellationReason = 'owner' | 'hold-expired' | 'event-cancelled';
-
-export type BookingPlaced = {
-  type: 'BookingPlaced';
-  data: {
-    bookingId: string;
-    eventId: string;
-    userId: string;
-    items: BookingItem[];
-    totalMinor: number;
-    currency: string;
-    expiresAt: string;
-    /** Fingerprint of the request: a retry with the same Idempotency-Key must send the same body. */
-    requestHash: string;
-  };
-};
-export type BookingConfirmed = { type: 'BookingConfirmed'; data: { bookingId: string; paymentId: string; ticketReference: string } };
-export type BookingCancelled = { type: 'BookingCancelled'; data: { bookingId: string; reason: CancellationReason } };
-export type BookingEvent = BookingPlaced | BookingConfirmed | BookingCancelled;
+import type { BookingEvent, BookingPlaced, CancellationReason } from './booking.events.js';
 
 // Anything random or time-based arrives inside the command, so decide stays a pure function.
 export type PlaceBooking = { type: 'PlaceBooking'; data: BookingPlaced['data'] };
@@ -30,7 +10,9 @@ export type ExpireBooking = { type: 'ExpireBooking'; data: { bookingId: string; 
 export type CancelForEvent = { type: 'CancelForEvent'; data: { bookingId: string } };
 export type BookingCommand = PlaceBooking | ConfirmBooking | CancelBooking | ExpireBooking | CancelForEvent;
 
-export type BookingStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
+/** The one list of a booking's statuses: the read model's enum and the query API take it from here. */
+export const BOOKING_STATUSES = ['PENDING', 'CONFIRMED', 'CANCELLED'] as const;
+export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 export type Booking =
   | { status: 'None' }
   | {
@@ -40,8 +22,6 @@ export type Booking =
       paymentId: string | null;
       cancellation: CancellationReason | null;
     };
-
-export const bookingStream = (bookingId: string) => `booking-${bookingId}`;
 
 const place = ({ data }: PlaceBooking, state: Booking): BookingEvent[] => {
   if (state.status === 'None') return [{ type: 'BookingPlaced', data }];

@@ -1,16 +1,20 @@
 import { Inject, Logger } from '@nestjs/common';
-import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { createHash, randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { Environment } from '../../config.js';
-import { catalogEventDecider, type CatalogEvent, type CatalogEventCommand, type CatalogEventEvent, eventStream } from '../catalog/event.decider.js';
-import { type Venue, type VenueCommand, venueDecider, type VenueEvent, venueStream } from '../catalog/venue.decider.js';
+import { type Show, type ShowCommand, showDecider } from '../catalog/show.decider.js';
+import { type ShowEvent, showStream } from '../catalog/show.events.js';
+import { type Venue, type VenueCommand, venueDecider } from '../catalog/venue.decider.js';
+import { type VenueEvent, venueStream } from '../catalog/venue.events.js';
 import { DomainError } from '../domain-error.js';
 import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type Position } from '../event-store/event-store.port.js';
 import { handleCommand, type Loaded, loadState, unwritten } from '../event-store/handle-command.js';
 import { StreamCache } from '../event-store/stream-cache.js';
+import { RefundPaymentMessage } from '../payment/payment.handler.js';
 import { SeatInventoryService } from '../seat-inventory/seat-inventory.service.js';
-import { type Booking, type BookingCommand, bookingDecider, bookingStream, type BookingItem } from './booking.decider.js';
+import { type Booking, type BookingCommand, bookingDecider } from './booking.decider.js';
+import { type BookingItem, bookingStream } from './booking.events.js';
 
 /** What POST /bookings answers, the first time and on every retry with the same Idempotency-Key. */
 export type PlacedBooking = { booking: Extract<Booking, { placed: unknown }>; position: Position | undefined };
@@ -24,16 +28,6 @@ export class PlaceBookingMessage extends Command<PlacedBooking> {
   }
 }
 
-export class CancelBookingMessage extends Command<{ position: Position | undefined; paymentId: string | null }> {
-  constructor(
-    readonly bookingId: string,
-    readonly userId: string,
-    readonly context: MessageContext,
-  ) {
-    super();
-  }
-}
-
 // Booking ids of keyed requests are derived from (user, Idempotency-Key): a retry, on any
 // instance, lands on the same booking stream and finds the first answer there.
 const IDEMPOTENT_BOOKING_NAMESPACE = '5b8d0c9e-7f1e-4a53-9b1f-2f0f6a7c1e01';
@@ -41,7 +35,7 @@ const IDEMPOTENT_BOOKING_NAMESPACE = '5b8d0c9e-7f1e-4a53-9b1f-2f0f6a7c1e01';
 @CommandHandler(PlaceBookingMessage)
 export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage> {
   private readonly logger = new Logger(PlaceBookingHandler.name);
-  private readonly events: StreamCache<CatalogEvent, CatalogEventCommand, CatalogEventEvent>;
+  private readonly shows: StreamCache<Show, ShowCommand, ShowEvent>;
   private readonly venues: StreamCache<Venue, VenueCommand, VenueEvent>;
 
   constructor(
@@ -49,7 +43,7 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     private readonly inventory: SeatInventoryService,
     private readonly env: Environment,
   ) {
-    this.events = new StreamCache(store, catalogEventDecider);
+    this.shows = new StreamCache(store, showDecider);
     this.venues = new StreamCache(store, venueDecider, 100);
   }
 
@@ -99,7 +93,7 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
 
   /** Checks that the event sells and the seats are its venue's, and takes today's prices. */
   private async priceSeats(eventId: string, seatIds: string[]): Promise<{ items: BookingItem[]; currency: string }> {
-    const { state: event } = await this.events.load(eventStream(eventId));
+    const { state: event } = await this.shows.load(showStream(eventId));
     if (event.status === 'None') throw new DomainError('not-found', 'No such event');
     if (event.status !== 'PUBLISHED') throw new DomainError('not-bookable', `The event is ${event.status}; it does not sell seats`);
     const { state: venue } = await this.venues.load(venueStream(event.venueId));
@@ -118,34 +112,20 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
   }
 }
 
-/**
- * The owner cancels: the booking first (so it can never be confirmed afterwards), then its seats
- * go back. A paid booking's refund follows from the answer (the payment handler does it).
- */
-@CommandHandler(CancelBookingMessage)
-export class CancelBookingHandler implements ICommandHandler<CancelBookingMessage> {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly inventory: SeatInventoryService,
-  ) {}
+/** The ways a booking ends before its time: its owner cancels, its hold runs out, its event is cancelled. */
+export type EndBooking = Extract<BookingCommand, { type: 'CancelBooking' | 'ExpireBooking' | 'CancelForEvent' }>;
 
-  async execute({ bookingId, userId, context }: CancelBookingMessage) {
-    const { state, position } = await cancelThenRelease(this.store, this.inventory, bookingId, { type: 'CancelBooking', data: { bookingId, userId } }, context);
-    // A booking with a payment was paid: the caller refunds it (refunds happen once, however often this runs).
-    return { position, paymentId: state.status === 'None' ? null : state.paymentId };
-  }
-}
-
-export class ExpireBookingMessage extends Command<{ expired: boolean }> {
+export class EndBookingMessage extends Command<{ ended: boolean; position: Position | undefined }> {
   constructor(
-    readonly bookingId: string,
+    readonly command: EndBooking,
     readonly context: MessageContext,
   ) {
     super();
   }
 }
 
-export class CancelForEventMessage extends Command<{ cancelled: boolean }> {
+/** Gives back what a cancelled booking still holds; the follow-ups reactor sends it for every BookingCancelled. */
+export class SettleCancellationMessage extends Command<{ position: Position | undefined }> {
   constructor(
     readonly bookingId: string,
     readonly context: MessageContext,
@@ -155,54 +135,50 @@ export class CancelForEventMessage extends Command<{ cancelled: boolean }> {
 }
 
 /**
- * A hold that ran out, or an event that was cancelled: the booking stream decides (a payment that
- * confirmed it first wins, and the other command changes nothing), then its seats go back.
+ * What a cancelled booking gives back, in one place whatever ended it: its seats, and its payment's
+ * money if it was paid. Each step is idempotent, so running it again — a retried cancel, or the
+ * follow-ups reactor after a crash between two writes — finishes what was left undone.
  */
-@CommandHandler(ExpireBookingMessage)
-export class ExpireBookingHandler implements ICommandHandler<ExpireBookingMessage> {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly inventory: SeatInventoryService,
-  ) {}
-
-  async execute({ bookingId, context }: ExpireBookingMessage) {
-    const command = { type: 'ExpireBooking', data: { bookingId, now: new Date().toISOString() } } as const;
-    return { expired: (await cancelThenRelease(this.store, this.inventory, bookingId, command, context)).events.length > 0 };
-  }
-}
-
-@CommandHandler(CancelForEventMessage)
-export class CancelForEventHandler implements ICommandHandler<CancelForEventMessage> {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly inventory: SeatInventoryService,
-  ) {}
-
-  async execute({ bookingId, context }: CancelForEventMessage) {
-    const cancelled = await cancelThenRelease(this.store, this.inventory, bookingId, { type: 'CancelForEvent', data: { bookingId } }, context);
-    return { cancelled: cancelled.events.length > 0 };
-  }
-}
-
-/**
- * Every way a booking ends goes through here: the booking stream decides (a payment that confirmed
- * it first wins, and an expiry then changes nothing), and a booking that is cancelled afterwards
- * gets its seats back — again, harmlessly, when a retry finds it cancelled already, which finishes
- * what a crash between the two writes left undone.
- */
-const cancelThenRelease = async (
-  store: EventStore,
-  inventory: SeatInventoryService,
-  bookingId: string,
-  command: Extract<BookingCommand, { type: 'CancelBooking' | 'ExpireBooking' | 'CancelForEvent' }>,
-  context: MessageContext,
-) => {
-  const handled = await handleCommand(store, bookingStream(bookingId), bookingDecider, command, context);
-  if (handled.state.status !== 'CANCELLED') return handled;
-  const { eventId } = handled.state.placed;
+const settle = async (inventory: SeatInventoryService, commands: CommandBus, booking: Booking, context: MessageContext) => {
+  if (booking.status !== 'CANCELLED') return undefined;
+  const { bookingId, eventId } = booking.placed;
   const released = await inventory.execute({ type: 'ReleaseSeats', data: { eventId, bookingId, reason: 'booking-cancelled' } }, context);
-  return { ...handled, position: latestPosition(handled.position, released.position) };
+  const refunded = booking.paymentId ? await commands.execute(new RefundPaymentMessage(booking.paymentId, 'booking-cancelled', context)) : undefined;
+  return latestPosition(released.position, refunded?.position);
 };
+
+/**
+ * The booking stream decides (a payment that confirmed it first wins, and an expiry then changes
+ * nothing; someone else's booking is a 404); a booking that is cancelled afterwards is settled.
+ */
+@CommandHandler(EndBookingMessage)
+export class EndBookingHandler implements ICommandHandler<EndBookingMessage> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly inventory: SeatInventoryService,
+    private readonly commands: CommandBus,
+  ) {}
+
+  async execute({ command, context }: EndBookingMessage) {
+    const ended = await handleCommand(this.store, bookingStream(command.data.bookingId), bookingDecider, command, context);
+    const settled = await settle(this.inventory, this.commands, ended.state, context);
+    return { ended: ended.events.length > 0, position: latestPosition(ended.position, settled) };
+  }
+}
+
+@CommandHandler(SettleCancellationMessage)
+export class SettleCancellationHandler implements ICommandHandler<SettleCancellationMessage> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly inventory: SeatInventoryService,
+    private readonly commands: CommandBus,
+  ) {}
+
+  async execute({ bookingId, context }: SettleCancellationMessage) {
+    const { state } = await loadState(this.store, bookingStream(bookingId), bookingDecider);
+    return { position: await settle(this.inventory, this.commands, state, context) };
+  }
+}
 
 export class ReleaseOrphanedSeatsMessage extends Command<{ released: boolean }> {
   constructor(

@@ -2,14 +2,12 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { CommandBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
+import { ADVISORY_LOCKS } from '../../advisory-locks.js';
 import { Environment } from '../../config.js';
-import { ExpireBookingMessage, ReleaseOrphanedSeatsMessage } from './booking.handler.js';
+import { EndBookingMessage, ReleaseOrphanedSeatsMessage } from './booking.handler.js';
 
 const SWEEP_LIMIT = 100;
-/** Advisory-lock namespace of the sweeps (projectors use 7301): one instance sweeps at a time. */
-const SWEEP_LOCK_NAMESPACE = 7_302;
-const EXPIRY_SWEEP = 1;
-const ORPHAN_SWEEP = 2;
+const { namespace: SWEEPS, expiredHolds: EXPIRY_SWEEP, orphanedReservations: ORPHAN_SWEEP } = ADVISORY_LOCKS.sweeps;
 
 /**
  * Ends the holds of PENDING bookings past `expires_at` (data-model.md §5.1's expired-bookings query),
@@ -20,7 +18,6 @@ const ORPHAN_SWEEP = 2;
  * Instances take turns through a transaction-scoped advisory lock, not §5.1's FOR UPDATE SKIP
  * LOCKED: a row lock gives the transaction an id, held while the sweep sends its commands, and an
  * open transaction id holds back every reader of the log (they read below the server's oldest one).
- * In the on-sale benchmark, the orphan sweep's row locks held the projectors back for up to 10 s.
  */
 @Injectable()
 export class HoldExpiryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -48,9 +45,9 @@ export class HoldExpiryWorker implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** `work` in a transaction holding the sweep's advisory lock, if no other instance holds it; reads only, so no transaction id. */
-  private exclusively(sweep: number, work: (tx: EntityManager) => Promise<number>): Promise<number> {
+  private exclusively(sweep: typeof EXPIRY_SWEEP | typeof ORPHAN_SWEEP, work: (tx: EntityManager) => Promise<number>): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const [{ locked }] = await tx.query(`SELECT pg_try_advisory_xact_lock($1, $2) AS locked`, [SWEEP_LOCK_NAMESPACE, sweep]);
+      const [{ locked }] = await tx.query(`SELECT pg_try_advisory_xact_lock($1, $2) AS locked`, [SWEEPS, sweep]);
       return locked ? work(tx) : 0;
     });
   }
@@ -69,7 +66,8 @@ export class HoldExpiryWorker implements OnApplicationBootstrap, OnApplicationSh
       const correlationId = randomUUID();
       for (const { id } of expired) {
         const context = { correlationId, causationId: `hold-expiry:${id}`, userId: 'system:hold-expiry' };
-        if ((await this.commands.execute(new ExpireBookingMessage(id, context))).expired) ended++;
+        const expire = { type: 'ExpireBooking', data: { bookingId: id, now: new Date().toISOString() } } as const;
+        if ((await this.commands.execute(new EndBookingMessage(expire, context))).ended) ended++;
       }
       if (ended > 0) this.logger.log(`Ended ${ended} expired holds`);
       return ended;

@@ -9,7 +9,7 @@ import { requestContext } from '../message-context.js';
 import { parseMoney } from '../money.js';
 import { AddSeatsBody, CreateEventBody, CreateVenueBody, EventIdParam, PricesBody, VenueIdParam } from './catalog.dto.js';
 import { type CatalogCommand, CatalogCommandMessage } from './catalog.handler.js';
-import type { Price } from './event.decider.js';
+import type { Price } from './show.events.js';
 
 const toPrices = (body: PricesBody): Price[] => body.prices.map(({ seatType, price }) => ({ seatType, priceMinor: parseMoney(price) }));
 
@@ -54,7 +54,7 @@ export class CatalogController {
       currency: 'USD',
       prices: toPrices(body),
     };
-    const { position } = await this.run({ type: 'CreateEvent', data }, request, user);
+    const { position } = await this.run({ type: 'CreateShow', data }, request, user);
     return { id: eventId, status: 'DRAFT', position };
   }
 
@@ -67,14 +67,14 @@ export class CatalogController {
   @Post('events/:eventId/publish')
   @HttpCode(200)
   async publish(@Param() { eventId }: EventIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser) {
-    const { position } = await this.run({ type: 'PublishEvent', data: { eventId } }, request, user);
+    const { position } = await this.run({ type: 'PublishShow', data: { eventId } }, request, user);
     return { status: 'PUBLISHED', position };
   }
 
   @Post('events/:eventId/cancel')
   @HttpCode(200)
   async cancel(@Param() { eventId }: EventIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser) {
-    const { position } = await this.run({ type: 'CancelEvent', data: { eventId } }, request, user);
+    const { position } = await this.run({ type: 'CancelShow', data: { eventId } }, request, user);
     return { status: 'CANCELLED', position };
   }
 }

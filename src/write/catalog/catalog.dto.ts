@@ -18,7 +18,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { SEAT_TYPES, type SeatType } from './venue.decider.js';
+import { SEAT_TYPES, type SeatType } from './venue.events.js';
 
 /**
  * Request bodies of the catalog commands; limits follow data-model.md's column sizes. Lists of

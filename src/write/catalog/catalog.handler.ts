@@ -4,10 +4,12 @@ import { DomainError } from '../domain-error.js';
 import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type Position } from '../event-store/event-store.port.js';
 import { handleCommand, loadState } from '../event-store/handle-command.js';
 import { SeatInventoryService } from '../seat-inventory/seat-inventory.service.js';
-import { catalogEventDecider, type CatalogEventCommand, eventStream } from './event.decider.js';
-import { venueDecider, type VenueCommand, venueStream } from './venue.decider.js';
+import { showDecider, type ShowCommand } from './show.decider.js';
+import { showStream } from './show.events.js';
+import { venueDecider, type VenueCommand } from './venue.decider.js';
+import { venueStream } from './venue.events.js';
 
-export type CatalogCommand = VenueCommand | CatalogEventCommand;
+export type CatalogCommand = VenueCommand | ShowCommand;
 
 /** The bus needs a class; one for the catalog is enough, the union inside names the command. */
 export class CatalogCommandMessage extends Command<{ position: Position | undefined }> {
@@ -31,16 +33,16 @@ export class CatalogCommandHandler implements ICommandHandler<CatalogCommandMess
       case 'CreateVenue':
       case 'AddSeats':
         return handleCommand(this.store, venueStream(command.data.venueId), venueDecider, command, context);
-      case 'CreateEvent': {
+      case 'CreateShow': {
         const venue = await loadState(this.store, venueStream(command.data.venueId), venueDecider);
         if (venue.state.status === 'None') throw new DomainError('not-found', 'No such venue');
-        return handleCommand(this.store, eventStream(command.data.eventId), catalogEventDecider, command, context);
+        return handleCommand(this.store, showStream(command.data.eventId), showDecider, command, context);
       }
       case 'ChangePrices':
-      case 'PublishEvent':
-        return handleCommand(this.store, eventStream(command.data.eventId), catalogEventDecider, command, context);
-      case 'CancelEvent': {
-        const cancelled = await handleCommand(this.store, eventStream(command.data.eventId), catalogEventDecider, command, context);
+      case 'PublishShow':
+        return handleCommand(this.store, showStream(command.data.eventId), showDecider, command, context);
+      case 'CancelShow': {
+        const cancelled = await handleCommand(this.store, showStream(command.data.eventId), showDecider, command, context);
         // Then no seat of it can be reserved any more, whatever an instance's cache still says.
         // (Cancelling the bookings it holds, with refunds, follows from EventCancelled.)
         const closed = await this.inventory.execute({ type: 'CloseSales', data: { eventId: command.data.eventId } }, context);

@@ -1,13 +1,6 @@
 import { DomainError } from '../domain-error.js';
 import type { Decider } from '../event-store/handle-command.js';
-
-export const SEAT_TYPES = ['VIP', 'REGULAR', 'ECONOMY'] as const;
-export type SeatType = (typeof SEAT_TYPES)[number];
-export type Seat = { seatId: string; row: string; number: number; type: SeatType };
-
-export type VenueCreated = { type: 'VenueCreated'; data: { venueId: string; name: string; location: string | null; capacity: number | null } };
-export type SeatsAdded = { type: 'SeatsAdded'; data: { venueId: string; seats: Seat[] } };
-export type VenueEvent = VenueCreated | SeatsAdded;
+import type { Seat, VenueCreated, VenueEvent } from './venue.events.js';
 
 export type CreateVenue = { type: 'CreateVenue'; data: VenueCreated['data'] };
 export type AddSeats = { type: 'AddSeats'; data: { venueId: string; seats: Seat[] } };
@@ -17,7 +10,6 @@ export type Venue =
   | { status: 'None' }
   | { status: 'Open'; capacity: number | null; seats: Map<string, Seat>; positions: Set<string> };
 
-export const venueStream = (venueId: string) => `venue-${venueId}`;
 const positionOf = (seat: { row: string; number: number }) => `${seat.row}\u0000${seat.number}`;
 
 const create = ({ data }: CreateVenue, state: Venue): VenueEvent[] => {

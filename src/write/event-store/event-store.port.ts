@@ -38,19 +38,16 @@ export type EventMetadata = {
  */
 export type Position = string & { readonly __brand: 'Position' };
 
-export type Recorded<E extends Event = Event> = E & {
-  schemaVersion: number;
-  streamName: string;
-  revision: bigint;
-  position: Position;
-  metadata: EventMetadata;
-};
+/** Where an event is in the log, and the version of its data's shape as stored. */
+type Stored = { schemaVersion: number; streamName: string; revision: bigint; position: Position };
+
+export type Recorded<E extends Event = Event> = E & Stored & { metadata: EventMetadata };
 
 /**
  * An event as a projection reads it: what happened, where in the log and when, without the rest of
  * its envelope (correlation, causation, user, hash chain), which no read model holds. A Recorded is one.
  */
-export type Projected<E extends Event = Event> = Omit<Recorded<E>, 'metadata'> & { metadata: Pick<EventMetadata, 'occurredAt'> };
+export type Projected<E extends Event = Event> = E & Stored & { metadata: Pick<EventMetadata, 'occurredAt'> };
 
 /** `bigint`: the revision of the stream's last event (the first event is 0n). */
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
@@ -80,7 +77,7 @@ export interface EventStore {
   readAll(options: ReadAllOptions): Promise<Recorded[]>;
   /**
    * readAll as a rebuild of read models reads it: the same events, each as `Projected`. An adapter
-   * may read less of each (PostgreSQL: a third less to send, parse and collect for a replay).
+   * may read less of each (PostgreSQL reads only the time of each event's metadata).
    */
   readAllProjected(options: ReadAllOptions): Promise<Projected[]>;
   /** readAll, then live: every event after `after`, once, in order, until `signal` aborts. */

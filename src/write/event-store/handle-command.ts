@@ -1,3 +1,4 @@
+import { upcast } from '../domain-event.js';
 import type { Event, EventStore, MessageContext, Position, Recorded } from './event-store.port.js';
 import { WrongExpectedRevisionError } from './event-store.port.js';
 
@@ -6,9 +7,10 @@ export type Decider<State, Command, E extends Event> = {
   initialState: () => State;
   evolve: (state: State, event: E) => State;
   decide: (command: Command, state: State) => E[];
-  /** Reads older stored shapes as the current ones, so evolve never sees them. */
-  upcast?: (event: Recorded) => E;
 };
+
+/** A stream's stored events as its decider reads them: today's shapes (`upcast`) of its own types, the only ones its stream holds. */
+export const asDecided = <E extends Event>(event: Recorded): Recorded<E> => upcast(event) as Recorded<E>;
 
 export type Handled<State, E extends Event> = {
   /** The state after the command. */
@@ -21,15 +23,14 @@ export type Handled<State, E extends Event> = {
 
 const MAX_ATTEMPTS = 5;
 
-/** Folds a stream into its decider's state (upcasting what was stored in an older shape). */
+/** Folds a stream into its decider's state. */
 export const loadState = async <State, Command, E extends Event>(
   store: EventStore,
   stream: string,
   decider: Decider<State, Command, E>,
 ): Promise<Loaded<State>> => {
   const { events, revision } = await store.readStream(stream);
-  const upcast = decider.upcast ?? ((event: Recorded) => event as unknown as E);
-  const state = events.map(upcast).reduce(decider.evolve, decider.initialState());
+  const state = events.map(asDecided<E>).reduce(decider.evolve, decider.initialState());
   return { state, revision, position: events.at(-1)?.position };
 };
 

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { Client, Pool, type PoolConfig, type QueryResultRow } from 'pg';
 import { inTransaction } from '../../database.js';
 import { type Envelope, toEnvelopes } from './envelope.js';
+import { ADVISORY_LOCKS } from '../../advisory-locks.js';
 import {
   type AppendResult,
   type Event,
@@ -164,7 +165,7 @@ export class PostgresEventStore implements EventStore {
   /** Creates or updates the schema; safe to run from several instances at once. */
   async migrate(): Promise<void> {
     await inTransaction(this.pool, async (client) => {
-      await client.query(`SELECT pg_advisory_xact_lock(hashtext('eventix.eventstore.migrate'))`);
+      await client.query(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCKS.eventStoreMigration})`);
       await client.query(SCHEMA_SQL);
     });
   }
@@ -322,8 +323,8 @@ export class PostgresEventStore implements EventStore {
    * serialize all appenders. So a NOTIFY follows the commit instead, in a transaction of its own
    * that does not wait for the disk (a NOTIFY takes a transaction id, so its commit would otherwise
    * cost a second flush per append). It goes NOTIFY_DELAY_MS later, for every append meanwhile:
-   * one per append cost a single writer a sixth of its rate, and other processes' subscribers hear
-   * of an append a few milliseconds later instead. One lost in a crash costs them their fallback poll.
+   * one per append would make each append wait for a second transaction, and other processes'
+   * subscribers hear of an append a few milliseconds later instead. One lost in a crash costs them their fallback poll.
    */
   private notifyOtherProcesses(): void {
     if (this.notifying === 'scheduled') return; // it goes after this append's commit: it covers it

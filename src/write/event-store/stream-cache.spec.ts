@@ -1,7 +1,8 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase } from '../../../test/support/database.js';
-import { venueDecider, venueStream } from '../catalog/venue.decider.js';
+import { venueDecider } from '../catalog/venue.decider.js';
+import { venueStream } from '../catalog/venue.events.js';
 import type { MessageContext } from './event-store.port.js';
 import { PostgresEventStore } from './postgres.event-store.js';
 import { StreamCache } from './stream-cache.js';

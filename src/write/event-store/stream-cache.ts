@@ -1,4 +1,4 @@
-import type { Decider, Loaded } from './handle-command.js';
+import { asDecided, type Decider, type Loaded } from './handle-command.js';
 import type { Event, EventStore, Position } from './event-store.port.js';
 
 /**
@@ -19,10 +19,9 @@ export class StreamCache<State, Command, E extends Event> {
   /**
    * The stream's state as of now: what was cached, plus what was appended since. Callers that ask
    * while a read of the stream is under way share that read: in an on-sale every booking attempt
-   * loads the event and its venue, and 200 buyers made that ~2,000 reads a second of streams that do
-   * not change. A shared read may have started up to one round trip before a caller asked; that is
-   * no weaker than before, since what a caller decides on it is appended to another stream, after
-   * another round trip at least (and a cancelled event's seat inventory refuses reservations by
+   * loads the event and its venue, thousands of reads a second of streams that do not change. A
+   * shared read may have started up to one round trip before a caller asked; that is safe, since
+   * what a caller decides on it is appended to another stream, after another round trip at least (and a cancelled event's seat inventory refuses reservations by
    * itself, at its own revision). Appends to the stream itself still carry the revision they were
    * decided on, and fail if stale.
    */
@@ -39,11 +38,10 @@ export class StreamCache<State, Command, E extends Event> {
     const entry = this.entryOf(stream);
     const fromRevision = entry.revision === 'no_stream' ? 0n : entry.revision + 1n;
     const { events } = await this.store.readStream(stream, { fromRevision });
-    const upcast = this.decider.upcast ?? ((event) => event as unknown as E);
     for (const event of events) {
       // Two loads of one stream may overlap: an event is folded in once, in order.
       if (entry.revision !== 'no_stream' && event.revision <= entry.revision) continue;
-      entry.state = this.decider.evolve(entry.state, upcast(event));
+      entry.state = this.decider.evolve(entry.state, asDecided<E>(event));
       entry.revision = event.revision;
       entry.position = event.position;
     }

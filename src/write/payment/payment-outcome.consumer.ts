@@ -9,6 +9,7 @@ import { ensureTopics, KAFKA, topics } from '../../kafka.js';
 import { WebhookPayload } from './payment.dto.js';
 import { RecordPaymentOutcomeMessage } from './payment.handler.js';
 import { InputValidationPipe } from '../../validation.js';
+import { pause } from '../../pause.js';
 
 const CONSUMER = 'payment-outcomes';
 // processed_events keys are UUIDs; providers' message ids are not.
@@ -67,7 +68,7 @@ export class PaymentOutcomeConsumer implements OnApplicationBootstrap, OnApplica
         if (!this.stopped) this.logger.warn(`Payment outcomes: ${(error as Error).message}; trying again in 5 s`);
       }
       await consumer.disconnect().catch(() => undefined);
-      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 5_000));
+      if (!this.stopped) await pause(5_000);
     }
   }
 

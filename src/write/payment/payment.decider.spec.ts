@@ -1,10 +1,15 @@
 import { specification } from '../../../test/support/given.js';
-import { paymentDecider, type PaymentEvent, type PaymentRequested, type RecordOutcome } from './payment.decider.js';
+import { paymentDecider, type RecordOutcome, type RequestPayment } from './payment.decider.js';
+import type { PaymentEvent, PaymentRequested } from './payment.events.js';
 
 const given = specification(paymentDecider);
 const paymentId = 'p-1';
 const requestData = { paymentId, bookingId: 'b-1', userId: 'alice', amountMinor: 9000, currency: 'USD', provider: 'test', paymentMethod: 'pm_card_visa' };
-const request = (idempotencyKey: string | null) => ({ type: 'RequestPayment', data: { ...requestData, idempotencyKey } }) as const;
+const booking = { bookingStatus: 'PENDING', holdExpiresAt: '2030-01-01T10:10:00.000Z', now: '2030-01-01T10:05:00.000Z' } as const;
+const request = (idempotencyKey: string | null, changes: Partial<RequestPayment['data']> = {}): RequestPayment => ({
+  type: 'RequestPayment',
+  data: { ...requestData, ...booking, idempotencyKey, ...changes },
+});
 const requested = (attempt: number, idempotencyKey: string | null): PaymentRequested => ({
   type: 'PaymentRequested',
   data: { ...requestData, attempt, idempotencyKey },
@@ -21,11 +26,23 @@ describe('payment', () => {
   it('starts the first attempt', () => given().when(request('k-1')).then(requested(1, 'k-1')));
   it('changes nothing when the same Idempotency-Key comes again', () => given(requested(1, 'k-1'), processing(1)).when(request('k-1')).then());
   it('refuses the same Idempotency-Key with another payment method', () =>
-    given(requested(1, 'k-1')).when({ type: 'RequestPayment', data: { ...requestData, paymentMethod: 'pm_card_chargeDeclined', idempotencyKey: 'k-1' } }).thenFails('unprocessable'));
+    given(requested(1, 'k-1')).when(request('k-1', { paymentMethod: 'pm_card_chargeDeclined' })).thenFails('unprocessable'));
   it('refuses a second payment while one is in progress', () =>
     given(requested(1, 'k-1'), processing(1)).when(request('k-2')).thenFails('conflict'));
   it('tries again after a failure', () => given(requested(1, 'k-1'), processing(1), failed(1)).when(request('k-2')).then(requested(2, 'k-2')));
   it('refuses to pay twice', () => given(requested(1, 'k-1'), processing(1), succeeded(1)).when(request('k-2')).thenFails('conflict'));
+
+  it('refuses to start paying a booking that is paid already', () => given().when(request('k-1', { bookingStatus: 'CONFIRMED' })).thenFails('conflict'));
+  it('refuses to start paying a cancelled booking', () => given().when(request('k-1', { bookingStatus: 'CANCELLED' })).thenFails('not-bookable'));
+  it('refuses to start paying once the hold has expired, to the millisecond', () => {
+    given().when(request('k-1', { now: '2030-01-01T10:09:59.999Z' })).then(requested(1, 'k-1'));
+    given().when(request('k-1', { now: '2030-01-01T10:10:00.000Z' })).thenFails('not-bookable');
+    given(requested(1, 'k-1'), processing(1), failed(1)).when(request('k-2', { now: '2030-01-01T10:10:00.000Z' })).thenFails('not-bookable');
+  });
+  it('answers a retried request even after the booking moved on', () => {
+    given(requested(1, 'k-1'), processing(1), succeeded(1)).when(request('k-1', { bookingStatus: 'CONFIRMED' })).then();
+    given(requested(1, 'k-1'), processing(1)).when(request('k-1', { bookingStatus: 'CANCELLED', now: '2030-01-01T11:00:00.000Z' })).then();
+  });
 
   it('records a success', () => given(requested(1, 'k-1'), processing(1)).when(outcome(1, 'succeeded')).then(succeeded(1)));
   it('records a failure with its reason', () => given(requested(1, 'k-1'), processing(1)).when(outcome(1, 'failed')).then(failed(1)));

@@ -1,23 +1,13 @@
-import { v5 as uuidv5 } from 'uuid';
 import { DomainError } from '../domain-error.js';
 import type { Decider } from '../event-store/handle-command.js';
+import type { BookingStatus } from '../booking/booking.decider.js';
+import type { PaymentEvent, PaymentProcessing, PaymentRequested } from './payment.events.js';
 
-/**
- * One payment per booking, tried again after a failure while the hold lasts:
- * PENDING → PROCESSING → SUCCESS | FAILED (→ PENDING for the next attempt). A success that came
- * too late for its booking is refunded.
- */
-export type PaymentRequested = {
-  type: 'PaymentRequested';
-  data: { paymentId: string; bookingId: string; userId: string; attempt: number; amountMinor: number; currency: string; provider: string; paymentMethod: string; idempotencyKey: string | null };
+// Time, and the booking being paid as its own stream last said, arrive inside the command: decide stays pure.
+export type RequestPayment = {
+  type: 'RequestPayment';
+  data: Omit<PaymentRequested['data'], 'attempt'> & { bookingStatus: BookingStatus; holdExpiresAt: string; now: string };
 };
-export type PaymentProcessing = { type: 'PaymentProcessing'; data: { paymentId: string; attempt: number; externalId: string } };
-export type PaymentSucceeded = { type: 'PaymentSucceeded'; data: { paymentId: string; attempt: number; externalId: string } };
-export type PaymentFailed = { type: 'PaymentFailed'; data: { paymentId: string; attempt: number; reason: string } };
-export type PaymentRefunded = { type: 'PaymentRefunded'; data: { paymentId: string; bookingId: string; amountMinor: number; reason: string } };
-export type PaymentEvent = PaymentRequested | PaymentProcessing | PaymentSucceeded | PaymentFailed | PaymentRefunded;
-
-export type RequestPayment = { type: 'RequestPayment'; data: Omit<PaymentRequested['data'], 'attempt'> };
 export type MarkProcessing = { type: 'MarkProcessing'; data: PaymentProcessing['data'] };
 export type RecordOutcome = {
   type: 'RecordOutcome';
@@ -43,23 +33,22 @@ export type Payment =
       attempts: Map<string, { attempt: number; paymentMethod: string }>;
     };
 
-export const paymentStream = (paymentId: string) => `payment-${paymentId}`;
-
-// One payment per booking: its id follows from the booking's.
-const PAYMENT_NAMESPACE = '0c4f6f0e-2b8a-4d7e-9a43-6f1d2c9b8e55';
-export const paymentIdOf = (bookingId: string) => uuidv5(bookingId, PAYMENT_NAMESPACE);
-
 const request = ({ data }: RequestPayment, state: Payment): PaymentEvent[] => {
-  if (state.status === 'None') return [{ type: 'PaymentRequested', data: { ...data, attempt: 1 } }];
-  const earlier = data.idempotencyKey === null ? undefined : state.attempts.get(data.idempotencyKey);
+  const { bookingStatus, holdExpiresAt, now, ...requested } = data;
+  const earlier = state.status === 'None' || requested.idempotencyKey === null ? undefined : state.attempts.get(requested.idempotencyKey);
   if (earlier) {
-    // A retried request changes nothing; the same key with another body is refused.
-    if (earlier.paymentMethod === data.paymentMethod) return [];
+    // A retried request changes nothing, even after the booking moved on; the same key with another body is refused.
+    if (earlier.paymentMethod === requested.paymentMethod) return [];
     throw new DomainError('unprocessable', 'This Idempotency-Key was used for another request');
   }
+  // A new attempt needs a booking that waits for its payment, within its hold.
+  if (bookingStatus === 'CONFIRMED') throw new DomainError('conflict', 'This booking is paid already');
+  if (bookingStatus !== 'PENDING') throw new DomainError('not-bookable', `The booking is ${bookingStatus}; it cannot be paid`);
+  if (Date.parse(now) >= Date.parse(holdExpiresAt)) throw new DomainError('not-bookable', 'The booking hold has expired; it cannot be paid');
+  if (state.status === 'None') return [{ type: 'PaymentRequested', data: { ...requested, attempt: 1 } }];
   if (state.status === 'SUCCESS') throw new DomainError('conflict', 'This booking is paid already');
   if (state.status !== 'FAILED') throw new DomainError('conflict', 'A payment of this booking is in progress');
-  return [{ type: 'PaymentRequested', data: { ...data, attempt: state.attempt + 1 } }];
+  return [{ type: 'PaymentRequested', data: { ...requested, attempt: state.attempt + 1 } }];
 };
 
 const markProcessing = ({ data }: MarkProcessing, state: Payment): PaymentEvent[] => {

@@ -1,11 +1,13 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
-import { bookingDecider, bookingStream } from '../booking/booking.decider.js';
+import { bookingDecider } from '../booking/booking.decider.js';
+import { bookingStream } from '../booking/booking.events.js';
 import { DomainError } from '../domain-error.js';
 import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type Position } from '../event-store/event-store.port.js';
 import { handleCommand, loadState } from '../event-store/handle-command.js';
-import { type Payment, type PaymentCommand, paymentDecider, paymentIdOf, paymentStream } from './payment.decider.js';
+import { type Payment, type PaymentCommand, paymentDecider } from './payment.decider.js';
+import { paymentIdOf, paymentStream } from './payment.events.js';
 import { PAYMENT_PROVIDER, type PaymentProvider } from './payment-provider.js';
 import type { WebhookBody } from './webhook-signature.js';
 
@@ -71,17 +73,15 @@ export class RequestPaymentHandler implements ICommandHandler<RequestPaymentMess
 
     const paymentId = paymentIdOf(bookingId);
     const { placed } = booking;
-    const earlier = await loadState(this.store, paymentStream(paymentId), paymentDecider);
-    const isRetry = idempotencyKey !== null && earlier.state.status !== 'None' && earlier.state.attempts.has(idempotencyKey);
-    // A retried request gets its first answer even after the booking moved on; a new one needs a payable booking.
-    if (!isRetry) {
-      if (booking.status === 'CONFIRMED') throw new DomainError('conflict', 'This booking is paid already');
-      if (booking.status !== 'PENDING') throw new DomainError('not-bookable', `The booking is ${booking.status}; it cannot be paid`);
-      if (Date.now() >= Date.parse(placed.expiresAt)) throw new DomainError('not-bookable', 'The booking hold has expired; it cannot be paid');
-    }
     const requested = await runOnPayment(
       this.store,
-      { type: 'RequestPayment', data: { paymentId, bookingId, userId, amountMinor: placed.totalMinor, currency: placed.currency, provider: this.provider.name, paymentMethod, idempotencyKey } },
+      {
+        type: 'RequestPayment',
+        data: {
+          paymentId, bookingId, userId, amountMinor: placed.totalMinor, currency: placed.currency, provider: this.provider.name, paymentMethod, idempotencyKey,
+          bookingStatus: booking.status, holdExpiresAt: placed.expiresAt, now: new Date().toISOString(),
+        },
+      },
       context,
     );
     let { state, position } = requested;

@@ -1,13 +1,8 @@
 import { specification } from '../../../test/support/given.js';
 import { DomainError } from '../domain-error.js';
-import {
-  decideBatch,
-  seatInventoryDecider,
-  type ReserveSeats,
-  type SeatInventoryEvent,
-  type SeatsReleased,
-  type SeatsReserved,
-} from './seat-inventory.decider.js';
+import fc from 'fast-check';
+import { type BatchOutcome, decideBatch, type ReserveSeats, type SeatInventoryCommand, seatInventoryDecider } from './seat-inventory.decider.js';
+import type { SeatInventoryEvent, SeatsReleased, SeatsReserved } from './seat-inventory.events.js';
 
 const given = specification(seatInventoryDecider);
 const eventId = 'e-1';
@@ -59,6 +54,36 @@ describe('seat inventory', () => {
       );
       expect(outcomes).toEqual([{ events: [released('b-1', 's-1')] }, { events: [reserved('b-2', 's-1')] }]);
       expect(state.holders.get('s-1')).toBe('b-1');
+    });
+
+    it('decides any batch exactly as one command at a time, appended in turn', () => {
+      const command = fc.oneof(
+        fc.record({ type: fc.constant('ReserveSeats' as const), data: fc.record({ eventId: fc.constant(eventId), bookingId: fc.constantFrom('b-1', 'b-2', 'b-3', 'b-4'), seatIds: fc.uniqueArray(fc.constantFrom('s-1', 's-2', 's-3', 's-4', 's-5'), { minLength: 1, maxLength: 3 }) }) }),
+        fc.record({ type: fc.constant('ReleaseSeats' as const), data: fc.record({ eventId: fc.constant(eventId), bookingId: fc.constantFrom('b-1', 'b-2', 'b-3', 'b-4'), reason: fc.constant('booking-cancelled' as const) }) }),
+        fc.record({ type: fc.constant('CloseSales' as const), data: fc.record({ eventId: fc.constant(eventId) }) }),
+      );
+      fc.assert(
+        fc.property(fc.array(command, { maxLength: 6 }), fc.array(command, { maxLength: 12 }), (before: SeatInventoryCommand[], batch: SeatInventoryCommand[]) => {
+          const decided = (commands: SeatInventoryCommand[]): BatchOutcome[] => {
+            const state = seatInventoryDecider.initialState();
+            return commands.map((c) => {
+              try {
+                const events = seatInventoryDecider.decide(c, state);
+                for (const event of events) seatInventoryDecider.evolve(state, event);
+                return { events };
+              } catch (error) {
+                return { error };
+              }
+            });
+          };
+          const history = decided(before).flatMap((outcome) => ('events' in outcome ? outcome.events : []));
+          const state = stateOf(...history);
+          const snapshot = JSON.stringify([[...state.holders], [...state.bookings], state.closed]);
+          expect(decideBatch(batch, state)).toEqual(decided([...before, ...batch]).slice(before.length));
+          expect(JSON.stringify([[...state.holders], [...state.bookings], state.closed])).toBe(snapshot);
+        }),
+        { numRuns: 500 },
+      );
     });
 
     it('refuses reservations after sales close in the same batch', () => {

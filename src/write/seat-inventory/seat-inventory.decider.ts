@@ -1,55 +1,36 @@
 import { DomainError } from '../domain-error.js';
 import type { Decider } from '../event-store/handle-command.js';
-
-/**
- * The seats of one event and who holds them: the consistency boundary of "a seat is never in two
- * active bookings". Every reservation and release of an event's seats is appended to this one
- * stream at the revision its decision was made on, so two writers can never both take a seat.
- */
-export type SeatsReserved = { type: 'SeatsReserved'; data: { eventId: string; bookingId: string; seatIds: string[] } };
-export type SeatsReleased = {
-  type: 'SeatsReleased';
-  data: { eventId: string; bookingId: string; seatIds: string[]; reason: 'booking-cancelled' | 'booking-not-recorded' };
-};
-/** The event was cancelled: no seat of it can be reserved any more. */
-export type SalesClosed = { type: 'SalesClosed'; data: { eventId: string } };
-export type SeatInventoryEvent = SeatsReserved | SeatsReleased | SalesClosed;
+import type { SeatInventoryEvent, SeatsReleased } from './seat-inventory.events.js';
 
 export type ReserveSeats = { type: 'ReserveSeats'; data: { eventId: string; bookingId: string; seatIds: string[] } };
 export type ReleaseSeats = { type: 'ReleaseSeats'; data: { eventId: string; bookingId: string; reason: SeatsReleased['data']['reason'] } };
 export type CloseSales = { type: 'CloseSales'; data: { eventId: string } };
 export type SeatInventoryCommand = ReserveSeats | ReleaseSeats | CloseSales;
 
-export type SeatInventory = {
+/** What deciding and evolving use of a map: a Map, or a draft of one (below). */
+type Table<K, V> = { get(key: K): V | undefined; has(key: K): boolean; set(key: K, value: V): unknown; delete(key: K): unknown };
+
+/** The seats of one event and who holds them, as deciding and evolving read it: the state, or a draft of it. */
+type InventoryView = {
   /** seat id → the booking that holds it (PENDING or CONFIRMED). */
-  holders: Map<string, string>;
+  holders: Table<string, string>;
   /** booking id → its seats, for releases and idempotent retries. */
-  bookings: Map<string, string[]>;
+  bookings: Table<string, string[]>;
   closed: boolean;
 };
-
-export const seatInventoryStream = (eventId: string) => `seats-${eventId}`;
-
-/** What deciding needs to know of an inventory: plain state, or state plus a batch not yet appended. */
-type InventoryView = { isHeld: (seatId: string) => boolean; seatsOf: (bookingId: string) => string[] | undefined; closed: boolean };
-
-const viewOf = (state: SeatInventory): InventoryView => ({
-  isHeld: (seatId) => state.holders.has(seatId),
-  seatsOf: (bookingId) => state.bookings.get(bookingId),
-  closed: state.closed,
-});
+export type SeatInventory = InventoryView & { holders: Map<string, string>; bookings: Map<string, string[]> };
 
 const sameSeats = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 const reserve = ({ data }: ReserveSeats, inventory: InventoryView): SeatInventoryEvent[] => {
   if (inventory.closed) throw new DomainError('not-bookable', 'This event is cancelled; its seats cannot be booked');
-  const held = inventory.seatsOf(data.bookingId);
+  const held = inventory.bookings.get(data.bookingId);
   if (held) {
     // A retried request (same Idempotency-Key) finds its own reservation: nothing to do.
     if (sameSeats(held, data.seatIds)) return [];
     throw new DomainError('unprocessable', 'This Idempotency-Key was used for another request');
   }
-  const conflictingSeatIds = data.seatIds.filter((seatId) => inventory.isHeld(seatId));
+  const conflictingSeatIds = data.seatIds.filter((seatId) => inventory.holders.has(seatId));
   if (conflictingSeatIds.length > 0) {
     throw new DomainError('conflict', 'Some of these seats are already taken', { conflictingSeatIds });
   }
@@ -57,7 +38,7 @@ const reserve = ({ data }: ReserveSeats, inventory: InventoryView): SeatInventor
 };
 
 const release = ({ data }: ReleaseSeats, inventory: InventoryView): SeatInventoryEvent[] => {
-  const seatIds = inventory.seatsOf(data.bookingId);
+  const seatIds = inventory.bookings.get(data.bookingId);
   if (!seatIds) return []; // released before, or never held: a retried release changes nothing
   return [{ type: 'SeatsReleased', data: { ...data, seatIds } }];
 };
@@ -65,7 +46,7 @@ const release = ({ data }: ReleaseSeats, inventory: InventoryView): SeatInventor
 const close = ({ data }: CloseSales, inventory: InventoryView): SeatInventoryEvent[] =>
   inventory.closed ? [] : [{ type: 'SalesClosed', data }];
 
-const decideOn = (command: SeatInventoryCommand, inventory: InventoryView): SeatInventoryEvent[] => {
+const decide = (command: SeatInventoryCommand, inventory: InventoryView): SeatInventoryEvent[] => {
   switch (command.type) {
     case 'ReserveSeats':
       return reserve(command, inventory);
@@ -77,61 +58,69 @@ const decideOn = (command: SeatInventoryCommand, inventory: InventoryView): Seat
 };
 
 /**
- * Evolve changes the state in place: a hot event's seat map has tens of thousands of entries and
- * is updated hundreds of times a second, too big to copy per reservation. Only the seat-inventory
- * service holds this state, and it evolves it only with events that were appended.
+ * Changes the inventory in place: a hot event's seat map has tens of thousands of entries and is
+ * updated hundreds of times a second, too big to copy per reservation. Only the seat-inventory
+ * service holds this state, and it evolves it only with events that were appended; a batch not yet
+ * appended is evolved on a draft (decideBatch).
  */
+const evolve = <T extends InventoryView>(state: T, event: SeatInventoryEvent): T => {
+  switch (event.type) {
+    case 'SeatsReserved':
+      for (const seatId of event.data.seatIds) state.holders.set(seatId, event.data.bookingId);
+      state.bookings.set(event.data.bookingId, event.data.seatIds);
+      return state;
+    case 'SeatsReleased':
+      for (const seatId of event.data.seatIds) {
+        if (state.holders.get(seatId) === event.data.bookingId) state.holders.delete(seatId);
+      }
+      state.bookings.delete(event.data.bookingId);
+      return state;
+    case 'SalesClosed':
+      state.closed = true;
+      return state;
+  }
+};
+
 export const seatInventoryDecider: Decider<SeatInventory, SeatInventoryCommand, SeatInventoryEvent> = {
   initialState: () => ({ holders: new Map(), bookings: new Map(), closed: false }),
-  evolve: (state, event) => {
-    switch (event.type) {
-      case 'SeatsReserved':
-        for (const seatId of event.data.seatIds) state.holders.set(seatId, event.data.bookingId);
-        state.bookings.set(event.data.bookingId, event.data.seatIds);
-        return state;
-      case 'SeatsReleased':
-        for (const seatId of event.data.seatIds) {
-          if (state.holders.get(seatId) === event.data.bookingId) state.holders.delete(seatId);
-        }
-        state.bookings.delete(event.data.bookingId);
-        return state;
-      case 'SalesClosed':
-        state.closed = true;
-        return state;
-    }
-  },
-  decide: (command, state) => decideOn(command, viewOf(state)),
+  evolve,
+  decide,
 };
+
+const REMOVED = Symbol('removed');
+
+/** A map's changes kept apart from it: reads see them over the map, which stays as it was. */
+class Draft<K, V> implements Table<K, V> {
+  private readonly changes = new Map<K, V | typeof REMOVED>();
+  constructor(private readonly base: Table<K, V>) {}
+  get(key: K): V | undefined {
+    const changed = this.changes.get(key);
+    return changed === REMOVED ? undefined : this.changes.has(key) ? changed : this.base.get(key);
+  }
+  has(key: K): boolean {
+    return this.changes.has(key) ? this.changes.get(key) !== REMOVED : this.base.has(key);
+  }
+  set(key: K, value: V): void {
+    this.changes.set(key, value);
+  }
+  delete(key: K): void {
+    this.changes.set(key, REMOVED);
+  }
+}
 
 export type BatchOutcome = { events: SeatInventoryEvent[] } | { error: unknown };
 
 /**
  * Decides several commands against one state, as if each were appended before the next was
- * decided, without changing the state: the batch is appended at once, or not at all.
+ * decided, without changing the state: the batch is appended at once, or not at all. The same
+ * decide and evolve as one command at a time, over a draft of the state.
  */
 export const decideBatch = (commands: SeatInventoryCommand[], state: SeatInventory): BatchOutcome[] => {
-  // The batch's own changes, over the untouched state (null: released in this batch).
-  const holders = new Map<string, string | null>();
-  const bookings = new Map<string, string[] | null>();
-  const inventory: InventoryView = {
-    isHeld: (seatId) => (holders.has(seatId) ? holders.get(seatId) !== null : state.holders.has(seatId)),
-    seatsOf: (bookingId) => (bookings.has(bookingId) ? (bookings.get(bookingId) ?? undefined) : state.bookings.get(bookingId)),
-    closed: state.closed,
-  };
+  const draft: InventoryView = { holders: new Draft(state.holders), bookings: new Draft(state.bookings), closed: state.closed };
   return commands.map((command) => {
     try {
-      const events = decideOn(command, inventory);
-      for (const event of events) {
-        if (event.type === 'SeatsReserved') {
-          for (const seatId of event.data.seatIds) holders.set(seatId, event.data.bookingId);
-          bookings.set(event.data.bookingId, event.data.seatIds);
-        } else if (event.type === 'SeatsReleased') {
-          for (const seatId of event.data.seatIds) holders.set(seatId, null);
-          bookings.set(event.data.bookingId, null);
-        } else {
-          inventory.closed = true;
-        }
-      }
+      const events = decide(command, draft);
+      for (const event of events) evolve(draft, event);
       return { events };
     } catch (error) {
       return { error };

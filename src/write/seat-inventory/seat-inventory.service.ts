@@ -1,14 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, type EventStore, type MessageContext, type Position, WrongExpectedRevisionError } from '../event-store/event-store.port.js';
 import { StreamCache } from '../event-store/stream-cache.js';
-import {
-  decideBatch,
-  type SeatInventory,
-  type SeatInventoryCommand,
-  seatInventoryDecider,
-  type SeatInventoryEvent,
-  seatInventoryStream,
-} from './seat-inventory.decider.js';
+import { decideBatch, type SeatInventory, type SeatInventoryCommand, seatInventoryDecider } from './seat-inventory.decider.js';
+import { type SeatInventoryEvent, seatInventoryStream } from './seat-inventory.events.js';
 
 type Waiting = {
   command: SeatInventoryCommand;
@@ -73,6 +67,8 @@ export class SeatInventoryService {
           inventory.state,
         );
         const events = outcomes.flatMap((outcome) => ('events' in outcome ? outcome.events : []));
+        // Where the inventory is once this batch is in: the batch's own append, or the state it was decided on.
+        let position = inventory.position;
         if (events.length > 0) {
           const contexts = batch.flatMap((waiting, i) => {
             const outcome = outcomes[i];
@@ -83,10 +79,11 @@ export class SeatInventoryService {
             context: contexts,
           });
           this.inventories.record(stream, events, appended.nextRevision, appended.position);
+          position = appended.position;
         }
         batch.forEach((waiting, i) => {
           const outcome = outcomes[i];
-          if ('events' in outcome) waiting.resolve({ events: outcome.events, position: inventory.position });
+          if ('events' in outcome) waiting.resolve({ events: outcome.events, position });
           else waiting.reject(outcome.error);
         });
         return;

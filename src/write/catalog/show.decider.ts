@@ -1,39 +1,26 @@
 import { DomainError } from '../domain-error.js';
 import type { Decider } from '../event-store/handle-command.js';
-import type { SeatType } from './venue.decider.js';
+import type { SeatType } from './venue.events.js';
+import type { EventCreated, Price, ShowEvent } from './show.events.js';
 
-/** A catalog event (a concert, a match): its venue, its dates, its prices and its status. */
-export type Price = { seatType: SeatType; priceMinor: number };
-
-export type EventCreated = {
-  type: 'EventCreated';
-  data: { eventId: string; venueId: string; name: string; description: string | null; startTime: string; endTime: string; currency: string; prices: Price[] };
-};
-export type EventPricesChanged = { type: 'EventPricesChanged'; data: { eventId: string; prices: Price[] } };
-export type EventPublished = { type: 'EventPublished'; data: { eventId: string } };
-export type EventCancelled = { type: 'EventCancelled'; data: { eventId: string } };
-export type CatalogEventEvent = EventCreated | EventPricesChanged | EventPublished | EventCancelled;
-
-export type CreateEvent = { type: 'CreateEvent'; data: EventCreated['data'] };
+export type CreateShow = { type: 'CreateShow'; data: EventCreated['data'] };
 export type ChangePrices = { type: 'ChangePrices'; data: { eventId: string; prices: Price[] } };
-export type PublishEvent = { type: 'PublishEvent'; data: { eventId: string } };
-export type CancelEvent = { type: 'CancelEvent'; data: { eventId: string } };
-export type CatalogEventCommand = CreateEvent | ChangePrices | PublishEvent | CancelEvent;
+export type PublishShow = { type: 'PublishShow'; data: { eventId: string } };
+export type CancelShow = { type: 'CancelShow'; data: { eventId: string } };
+export type ShowCommand = CreateShow | ChangePrices | PublishShow | CancelShow;
 
-export type EventStatus = 'DRAFT' | 'PUBLISHED' | 'CANCELLED' | 'COMPLETED';
-export type CatalogEvent =
+export type ShowStatus = 'DRAFT' | 'PUBLISHED' | 'CANCELLED' | 'COMPLETED';
+export type Show =
   | { status: 'None' }
-  | { status: EventStatus; venueId: string; currency: string; prices: Map<SeatType, number> };
+  | { status: ShowStatus; venueId: string; currency: string; prices: Map<SeatType, number> };
 
-export const eventStream = (eventId: string) => `event-${eventId}`;
-
-const create = ({ data }: CreateEvent, state: CatalogEvent): CatalogEventEvent[] => {
+const create = ({ data }: CreateShow, state: Show): ShowEvent[] => {
   if (state.status !== 'None') throw new DomainError('conflict', 'This event exists already');
   if (Date.parse(data.endTime) <= Date.parse(data.startTime)) throw new DomainError('invalid', 'endTime must be after startTime');
   return [{ type: 'EventCreated', data }];
 };
 
-const changePrices = ({ data }: ChangePrices, state: CatalogEvent): CatalogEventEvent[] => {
+const changePrices = ({ data }: ChangePrices, state: Show): ShowEvent[] => {
   if (state.status === 'None') throw new DomainError('not-found', 'No such event');
   if (state.status === 'CANCELLED' || state.status === 'COMPLETED') {
     throw new DomainError('unprocessable', `The event is ${state.status}; its prices can no longer change`);
@@ -41,7 +28,7 @@ const changePrices = ({ data }: ChangePrices, state: CatalogEvent): CatalogEvent
   return [{ type: 'EventPricesChanged', data }];
 };
 
-const publish = ({ data }: PublishEvent, state: CatalogEvent): CatalogEventEvent[] => {
+const publish = ({ data }: PublishShow, state: Show): ShowEvent[] => {
   if (state.status === 'None') throw new DomainError('not-found', 'No such event');
   if (state.status === 'PUBLISHED') return [];
   if (state.status !== 'DRAFT') throw new DomainError('unprocessable', `A ${state.status} event cannot be published`);
@@ -49,7 +36,7 @@ const publish = ({ data }: PublishEvent, state: CatalogEvent): CatalogEventEvent
   return [{ type: 'EventPublished', data }];
 };
 
-const cancel = ({ data }: CancelEvent, state: CatalogEvent): CatalogEventEvent[] => {
+const cancel = ({ data }: CancelShow, state: Show): ShowEvent[] => {
   if (state.status === 'None') throw new DomainError('not-found', 'No such event');
   if (state.status === 'CANCELLED') return [];
   if (state.status === 'COMPLETED') throw new DomainError('unprocessable', 'A completed event cannot be cancelled');
@@ -59,7 +46,7 @@ const cancel = ({ data }: CancelEvent, state: CatalogEvent): CatalogEventEvent[]
 const withPrices = (prices: Map<SeatType, number>, changes: Price[]) =>
   new Map([...prices, ...changes.map((p) => [p.seatType, p.priceMinor] as const)]);
 
-export const catalogEventDecider: Decider<CatalogEvent, CatalogEventCommand, CatalogEventEvent> = {
+export const showDecider: Decider<Show, ShowCommand, ShowEvent> = {
   initialState: () => ({ status: 'None' }),
   evolve: (state, event) => {
     if (event.type === 'EventCreated') {
@@ -78,13 +65,13 @@ export const catalogEventDecider: Decider<CatalogEvent, CatalogEventCommand, Cat
   },
   decide: (command, state) => {
     switch (command.type) {
-      case 'CreateEvent':
+      case 'CreateShow':
         return create(command, state);
       case 'ChangePrices':
         return changePrices(command, state);
-      case 'PublishEvent':
+      case 'PublishShow':
         return publish(command, state);
-      case 'CancelEvent':
+      case 'CancelShow':
         return cancel(command, state);
     }
   },

@@ -2,22 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { migrations } from '../../migrations/all.js';
 import { createTestDatabase } from '../../test/support/database.js';
-import type { Projected } from '../write/event-store/event-store.port.js';
+import type { Event, Projected } from '../write/event-store/event-store.port.js';
 import { PostgresEventStore } from '../write/event-store/postgres.event-store.js';
-import { ProjectionRunner } from './projection-runner.js';
+import { LogRunner } from './log-runner.js';
+import { projection } from './projection.js';
 import { type Projector, sql } from './projector.js';
 
 /**
  * The runner against real PostgreSQL, with a small projector of its own: a tally of `Counted`
  * events per stream, where a lost event or an event applied twice shows as a wrong number.
  */
-describe('projection runner', () => {
+type Counted = Event<'Counted', { i: number }>;
+
+describe('log runner, running a projector', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let store: PostgresEventStore;
   let dataSource: DataSource;
   const context = { correlationId: randomUUID(), causationId: null, userId: null };
 
-  const tallyProjector = (name: string, sabotage: (event: Projected) => string | undefined = () => undefined): Projector => ({
+  const tallyProjector = (name: string, sabotage: (event: Projected<Counted>) => string | undefined = () => undefined): Projector<Counted> => ({
     name,
     tables: ['public.tally'],
     handles: new Set(['Counted']),
@@ -57,7 +60,7 @@ describe('projection runner', () => {
   };
 
   const head = async () => (await store.readAll({ limit: 1_000_000 })).at(-1)!.position;
-  const runner = (projector: Projector) => new ProjectionRunner(projector, store, dataSource, database.url);
+  const runner = (projector: Projector<Counted>) => new LogRunner(projection(projector, dataSource), store, dataSource, database.url);
 
   beforeAll(async () => {
     database = await createTestDatabase('runner');
@@ -92,7 +95,7 @@ describe('projection runner', () => {
     const streams = await appendCounted(10, 30);
     let killed = 0;
     // Half-way through a batch, the projector's own database connection is terminated.
-    const crashing = tallyProjector('crash', (event) => ((event.data as { i: number }).i === 15 && killed++ === 0 ? 'SELECT pg_terminate_backend(pg_backend_pid())' : undefined));
+    const crashing = tallyProjector('crash', (event) => (event.data.i === 15 && killed++ === 0 ? 'SELECT pg_terminate_backend(pg_backend_pid())' : undefined));
     const victim = runner(crashing);
     victim.start();
     await until(async () => victim.status.position === (await head()), 30_000);
@@ -104,7 +107,7 @@ describe('projection runner', () => {
   it('parks an event it cannot apply, says so, and goes on with the rest', async () => {
     const streams = await appendCounted(3, 10);
     const poisoned = tallyProjector('poison', (event) =>
-      event.streamName === streams[1] && (event.data as { i: number }).i === 4 ? `SELECT 1 / 0` : undefined,
+      event.streamName === streams[1] && event.data.i === 4 ? `SELECT 1 / 0` : undefined,
     );
     const subject = runner(poisoned);
     subject.start();
