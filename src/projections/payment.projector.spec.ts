@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { projectorSpecification } from '../../test/support/projection.js';
+import type { PaymentEvent } from '../write/payment/payment.events.js';
+import { paymentProjector } from './payment.projector.js';
+
+const given = projectorSpecification(paymentProjector);
+const [paymentId, bookingId] = [randomUUID(), randomUUID()];
+const at = (second: number) => `2026-12-01T10:00:0${second}.000Z`; // inLog: the n-th event occurs n seconds after 10:00
+
+const requested = (attempt: number): PaymentEvent => ({
+  type: 'PaymentRequested',
+  data: { paymentId, bookingId, userId: 'auth0|alice', attempt, amountMinor: 12_550, currency: 'USD', provider: 'test', paymentMethod: 'pm_card_visa', idempotencyKey: null },
+});
+const processing = (attempt: number): PaymentEvent => ({ type: 'PaymentProcessing', data: { paymentId, attempt, externalId: `pi_${attempt}` } });
+const payment = { id: paymentId, booking_id: bookingId, amount: '125.50', currency: 'USD', provider: 'test', created_at: at(0) };
+
+describe('payment projector: project and fold give the same rows', () => {
+  it('shows a requested payment as PENDING', () =>
+    given(requested(1)).then({ 'payment.payments': [{ ...payment, status: 'PENDING', updated_at: at(0) }] }));
+
+  it('follows it through PROCESSING to SUCCESS', () =>
+    given(requested(1), processing(1), { type: 'PaymentSucceeded', data: { paymentId, attempt: 1, externalId: 'pi_1' } }).then({
+      'payment.payments': [{ ...payment, status: 'SUCCESS', external_id: 'pi_1', updated_at: at(2) }],
+    }));
+
+  it('keeps the reason of a failure', () =>
+    given(requested(1), processing(1), { type: 'PaymentFailed', data: { paymentId, attempt: 1, reason: 'Your card was declined.' } }).then({
+      'payment.payments': [{ ...payment, status: 'FAILED', external_id: 'pi_1', failure_reason: 'Your card was declined.', updated_at: at(2) }],
+    }));
+
+  it('starts the row over for the next attempt', () =>
+    given(requested(1), processing(1), { type: 'PaymentFailed', data: { paymentId, attempt: 1, reason: 'declined' } }, requested(2)).then({
+      'payment.payments': [{ ...payment, status: 'PENDING', updated_at: at(3) }],
+    }));
+
+  it('leaves the row as it was for a refund (payment_status has no refunded state)', () =>
+    given(requested(1), { type: 'PaymentRefunded', data: { paymentId, bookingId, amountMinor: 12_550, reason: 'booking-cancelled' } }).then({
+      'payment.payments': [{ ...payment, status: 'PENDING', updated_at: at(0) }],
+    }));
+});
