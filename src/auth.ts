@@ -51,7 +51,7 @@ export const createTokenVerifier = (settings: AuthSettings): TokenVerifier => {
   logger.log(settings.AUTH_JWKS_URI ? `Tokens: RS256 with keys from ${settings.AUTH_JWKS_URI}` : 'Tokens: HS256 with AUTH_JWT_SECRET');
 
   // Tokens verified lately: a buyer in an on-sale sends the same token with every request, and an
-  // HMAC or RSA check through WebCrypto was a tenth of the service's CPU. An entry lasts until the
+  // HMAC or RSA check through WebCrypto on every one is a large share of the service's CPU. An entry lasts until the
   // token expires, and at most VERIFIED_TTL_MS, so a key taken out of the JWKS stops working within that.
   const verified = new Map<string, { user: AuthenticatedUser; until: number }>();
   return async (token) => {

@@ -95,7 +95,7 @@ export class CatalogQueries {
   /**
    * The seat map as JSON, kept per event and brought up to date rather than built again: in an
    * on-sale, hundreds of buyers re-read the same 20,000-seat map between two projector batches, and
-   * reading and serialising it all after every batch held the event loop for ~50 ms each time.
+   * reading and serialising it all after every batch would hold the event loop each time.
    *
    * The key, read before the seats (so a cached map is never older than its key): the event row's
    * updated_at (status), its prices, the seat table's identity (a replay swaps in a rebuilt table) and
