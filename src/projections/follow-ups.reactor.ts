@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import type { BookingCancelled } from '../write/booking/booking.events.js';
-import { EndBookingMessage, SettleCancellationMessage } from '../write/booking/booking.handler.js';
+import { EndBookingMessage } from '../write/booking/booking.handler.js';
 import type { MessageContext, Recorded } from '../write/event-store/event-store.port.js';
 import type { SalesClosed, SeatsReserved } from '../write/seat-inventory/seat-inventory.events.js';
 import { SeatInventoryService } from '../write/seat-inventory/seat-inventory.service.js';
@@ -33,7 +33,7 @@ export class FollowUps implements Reactor<Followed> {
     await this.noteReservations(batch.flatMap((event) => (event.type === 'SeatsReserved' ? [event] : [])));
     for (const event of batch) {
       const context: MessageContext = { correlationId: event.metadata.correlationId, causationId: event.metadata.eventId, userId: 'system:follow-ups' };
-      if (event.type === 'BookingCancelled') await this.commands.execute(new SettleCancellationMessage(event.data.bookingId, context));
+      if (event.type === 'BookingCancelled') await this.settle(event.data.bookingId, context);
       if (event.type === 'SalesClosed') await this.afterSalesClosed(event.data.eventId, context);
     }
   }
@@ -46,6 +46,10 @@ export class FollowUps implements Reactor<Followed> {
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) ON CONFLICT (booking_id) DO NOTHING`,
       [reserved.map((event) => event.data.bookingId), reserved.map((event) => event.data.eventId), reserved.map((event) => event.metadata.occurredAt)],
     );
+  }
+
+  private settle(bookingId: string, context: MessageContext) {
+    return this.commands.execute(new EndBookingMessage({ type: 'SettleCancellation', data: { bookingId } }, context));
   }
 
   private async afterSalesClosed(eventId: string, context: MessageContext) {

@@ -112,8 +112,12 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
   }
 }
 
-/** The ways a booking ends before its time: its owner cancels, its hold runs out, its event is cancelled. */
-export type EndBooking = Extract<BookingCommand, { type: 'CancelBooking' | 'ExpireBooking' | 'CancelForEvent' }>;
+/**
+ * The ways a booking ends before its time: its owner cancels, its hold runs out, its event is
+ * cancelled — or it is cancelled already and only what it holds is to be given back (the
+ * follow-ups reactor sends that for every BookingCancelled, in case a crash came between).
+ */
+export type EndBooking = Extract<BookingCommand, { type: 'CancelBooking' | 'ExpireBooking' | 'CancelForEvent' }> | { type: 'SettleCancellation'; data: { bookingId: string } };
 
 export class EndBookingMessage extends Command<{ ended: boolean; position: Position | undefined }> {
   constructor(
@@ -124,32 +128,11 @@ export class EndBookingMessage extends Command<{ ended: boolean; position: Posit
   }
 }
 
-/** Gives back what a cancelled booking still holds; the follow-ups reactor sends it for every BookingCancelled. */
-export class SettleCancellationMessage extends Command<{ position: Position | undefined }> {
-  constructor(
-    readonly bookingId: string,
-    readonly context: MessageContext,
-  ) {
-    super();
-  }
-}
-
-/**
- * What a cancelled booking gives back, in one place whatever ended it: its seats, and its payment's
- * money if it was paid. Each step is idempotent, so running it again — a retried cancel, or the
- * follow-ups reactor after a crash between two writes — finishes what was left undone.
- */
-const settle = async (inventory: SeatInventoryService, commands: CommandBus, booking: Booking, context: MessageContext) => {
-  if (booking.status !== 'CANCELLED') return undefined;
-  const { bookingId, eventId } = booking.placed;
-  const released = await inventory.execute({ type: 'ReleaseSeats', data: { eventId, bookingId, reason: 'booking-cancelled' } }, context);
-  const refunded = booking.paymentId ? await commands.execute(new RefundPaymentMessage(booking.paymentId, 'booking-cancelled', context)) : undefined;
-  return latestPosition(released.position, refunded?.position);
-};
-
 /**
  * The booking stream decides (a payment that confirmed it first wins, and an expiry then changes
- * nothing; someone else's booking is a 404); a booking that is cancelled afterwards is settled.
+ * nothing; someone else's booking is a 404). Then, in one place whatever ended it, a cancelled
+ * booking gives back its seats and, if it was paid, its payment's money. Each step is idempotent,
+ * so running it again — a retried cancel, or the follow-ups reactor — finishes what was left undone.
  */
 @CommandHandler(EndBookingMessage)
 export class EndBookingHandler implements ICommandHandler<EndBookingMessage> {
@@ -160,23 +143,17 @@ export class EndBookingHandler implements ICommandHandler<EndBookingMessage> {
   ) {}
 
   async execute({ command, context }: EndBookingMessage) {
-    const ended = await handleCommand(this.store, bookingStream(command.data.bookingId), bookingDecider, command, context);
-    const settled = await settle(this.inventory, this.commands, ended.state, context);
-    return { ended: ended.events.length > 0, position: latestPosition(ended.position, settled) };
-  }
-}
-
-@CommandHandler(SettleCancellationMessage)
-export class SettleCancellationHandler implements ICommandHandler<SettleCancellationMessage> {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly inventory: SeatInventoryService,
-    private readonly commands: CommandBus,
-  ) {}
-
-  async execute({ bookingId, context }: SettleCancellationMessage) {
-    const { state } = await loadState(this.store, bookingStream(bookingId), bookingDecider);
-    return { position: await settle(this.inventory, this.commands, state, context) };
+    const stream = bookingStream(command.data.bookingId);
+    const ended =
+      command.type === 'SettleCancellation'
+        ? { ...(await loadState(this.store, stream, bookingDecider)), events: [] }
+        : await handleCommand(this.store, stream, bookingDecider, command, context);
+    const booking = ended.state;
+    if (booking.status !== 'CANCELLED') return { ended: false, position: ended.position };
+    const { bookingId, eventId } = booking.placed;
+    const released = await this.inventory.execute({ type: 'ReleaseSeats', data: { eventId, bookingId, reason: 'booking-cancelled' } }, context);
+    const refunded = booking.paymentId ? await this.commands.execute(new RefundPaymentMessage(booking.paymentId, 'booking-cancelled', context)) : undefined;
+    return { ended: ended.events.length > 0, position: latestPosition(ended.position, released.position, refunded?.position) };
   }
 }
 

@@ -41,7 +41,6 @@ export class RefundPaymentMessage extends Command<{ position: Position | undefin
   }
 }
 
-
 const runOnPayment = (store: EventStore, command: PaymentCommand, context: MessageContext) =>
   handleCommand(store, paymentStream(command.data.paymentId), paymentDecider, command, context);
 
