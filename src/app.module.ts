@@ -19,6 +19,7 @@ import { CatalogModule } from './write/catalog/catalog.module.js';
 import { PaymentModule } from './write/payment/payment.module.js';
 import { ensureDatabase } from './database.js';
 import { HealthController } from './health.controller.js';
+import { HttpDrain } from './http-drain.js';
 import { MetricsModule } from './metrics.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { CommandAdmissionModule } from './write/command-admission.js';
@@ -88,6 +89,7 @@ export class AppModule {
         ReadModule,
       ],
       controllers: [HealthController],
+      providers: [HttpDrain],
     };
   }
 }
@@ -95,6 +97,7 @@ export class AppModule {
 /** What main.ts and the tests both apply: the HTTP contract's errors, validation, limits and docs. */
 export const configureApp = (app: NestExpressApplication): NestExpressApplication => {
   app.enableShutdownHooks();
+  app.use(app.get(HttpDrain).middleware);
   app.useBodyParser('json', { limit: '64kb' });
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(new InputValidationPipe());
