@@ -6,6 +6,7 @@ import { Environment } from '../../src/config.js';
 import { EventIdParam } from '../../src/write/catalog/catalog.dto.js';
 import { PlaceBookingBody } from '../../src/write/booking/booking.dto.js';
 import { DomainError } from '../../src/write/domain-error.js';
+import { HttpDrain } from '../../src/http-drain.js';
 
 /**
  * The reference: the original design (data-model.md), served behind the same HTTP stack as Eventix
@@ -93,6 +94,7 @@ class ReferenceController {
 @Module({
   imports: [EnvironmentModule.register(), AuthModule],
   controllers: [ReferenceController],
-  providers: [{ provide: POOL, inject: [Environment], useFactory: (env: Environment) => new pg.Pool({ connectionString: env.DATABASE_URL, max: 16 }) }],
+  // HttpDrain: configureApp puts its middleware first; the reference shuts down as the service does.
+  providers: [HttpDrain, { provide: POOL, inject: [Environment], useFactory: (env: Environment) => new pg.Pool({ connectionString: env.DATABASE_URL, max: 16 }) }],
 })
 export class ReferenceModule {}

@@ -33,14 +33,6 @@ export type Projector<E extends Event = Event> = {
   fold(): Fold<E>;
 };
 
-/**
- * Whether a projector or reactor follows this event. If it does, the event is of one of its types,
- * and — read through `upcast` — of that type's current shape: the one place where a stored event
- * becomes a typed one for them.
- */
-export const follows = <E extends Event, P extends Projected>(follower: { handles: ReadonlySet<E['type']> }, event: P): event is P & Projected<E> =>
-  (follower.handles as ReadonlySet<string>).has(event.type);
-
 /** A row as its table's columns name it; values as the statements would send them (ISO times, money as text). */
 export type Row = Record<string, unknown>;
 

@@ -30,6 +30,6 @@ export const publishedEvent = async (app: NestExpressApplication | string, rows 
     .set('authorization', admin)
     .send({ venueId: venue.body.id, name: 'Test Night', startTime: '2030-06-01T19:00:00Z', endTime: '2030-06-01T23:00:00Z', prices })
     .expect(201);
-  await http.post(`/events/${event.body.id}/publish`).set('authorization', admin).expect(200);
-  return { venueId: venue.body.id as string, eventId: event.body.id as string, seats, admin };
+  const published = await http.post(`/events/${event.body.id}/publish`).set('authorization', admin).expect(200);
+  return { venueId: venue.body.id as string, eventId: event.body.id as string, seats, admin, position: published.body.position as string };
 };

@@ -31,13 +31,13 @@ export class EsdbEventStore implements EventStore {
     this.client = EventStoreDBClient.connectionString(connectionString);
   }
 
-  async readStream<E extends Event = Event>(stream: string, options: { fromRevision?: bigint } = {}): Promise<StreamRead<E>> {
+  async readStream(stream: string, options: { fromRevision?: bigint } = {}): Promise<StreamRead> {
     const events = await drain(this.client.readStream(stream, { fromRevision: options.fromRevision ?? 0n }));
     if (events === undefined) return { events: [], revision: 'no_stream' };
     const recorded = events.flatMap(({ event }) => (event ? [toRecorded(event)] : []));
     // Reading from past the end gives no events, but the stream still has a revision.
     const revision = recorded.at(-1)?.revision ?? (await this.lastEvent(stream))?.revision ?? 'no_stream';
-    return { events: recorded as unknown as Recorded<E>[], revision };
+    return { events: recorded, revision };
   }
 
   async appendToStream(

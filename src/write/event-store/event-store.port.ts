@@ -54,13 +54,14 @@ export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
 
 export type AppendResult = { nextRevision: bigint; position: Position };
 
-export type StreamRead<E extends Event> = { events: Recorded<E>[]; revision: bigint | 'no_stream' };
+/** A stream as stored; its decider reads the events through `asDecided` (handle-command.ts), typed and upcast. */
+export type StreamRead = { events: Recorded[]; revision: bigint | 'no_stream' };
 
 export type ReadAllOptions = { after?: Position; limit: number; types?: readonly string[] };
 
 export interface EventStore {
   /** The stream's events from `fromRevision` (inclusive) to its end, and its current revision. */
-  readStream<E extends Event = Event>(stream: string, options?: { fromRevision?: bigint }): Promise<StreamRead<E>>;
+  readStream(stream: string, options?: { fromRevision?: bigint }): Promise<StreamRead>;
   /**
    * Appends atomically: all of `events` or none, only if the stream is at `expectedRevision`.
    * `context`: one for all events, or one per event (several commands decided as one batch).

@@ -123,20 +123,19 @@ type Row = {
   stream_revision: string;
   event_id: string;
   event_type: string;
-  data: object;
+  data: Record<string, unknown>;
   metadata: Omit<Recorded['metadata'], 'eventId'>;
 };
 
-const toRecorded = <E extends Event>(row: Row): Recorded<E> =>
-  ({
-    type: row.event_type,
-    data: row.data,
-    schemaVersion: row.metadata.schemaVersion ?? 1,
-    streamName: row.stream_name,
-    revision: BigInt(row.stream_revision),
-    position: toPosition(row.tx, row.global_position),
-    metadata: Object.assign(row.metadata, { eventId: row.event_id }), // the row is ours alone: no copy
-  }) as unknown as Recorded<E>;
+const toRecorded = (row: Row): Recorded => ({
+  type: row.event_type,
+  data: row.data,
+  schemaVersion: row.metadata.schemaVersion ?? 1,
+  streamName: row.stream_name,
+  revision: BigInt(row.stream_revision),
+  position: toPosition(row.tx, row.global_position),
+  metadata: Object.assign(row.metadata, { eventId: row.event_id }), // the row is ours alone: no copy
+});
 
 const NOTIFY_CHANNEL = 'eventix_eventstore';
 const NOTIFY_DELAY_MS = 3;
@@ -194,7 +193,7 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  async readStream<E extends Event = Event>(stream: string, options: { fromRevision?: bigint } = {}): Promise<StreamRead<E>> {
+  async readStream(stream: string, options: { fromRevision?: bigint } = {}): Promise<StreamRead> {
     // One statement, one snapshot: the revision and the events agree.
     const { rows } = await this.pool.query<Row & { head: string }>({
       name: 'eventstore.readStream',
@@ -208,7 +207,7 @@ export class PostgresEventStore implements EventStore {
     });
     if (rows.length === 0) return { events: [], revision: 'no_stream' };
     const head = BigInt(rows[0].head);
-    const events = rows[0].event_id === null ? [] : rows.map((row) => toRecorded<E>(row));
+    const events = rows[0].event_id === null ? [] : rows.map((row) => toRecorded(row));
     return { events, revision: head < 0n ? 'no_stream' : head };
   }
 
