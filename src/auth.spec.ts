@@ -8,6 +8,7 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 
 import request from 'supertest';
 import { bearer } from '../test/support/auth.js';
 import { configureApp, EnvironmentModule } from './app.module.js';
+import { HttpDrain } from './http-drain.js';
 import { Authenticated, type AuthenticatedUser, AuthModule, CurrentUser } from './auth.js';
 import { DEVELOPMENT_JWT_SECRET } from './config.js';
 
@@ -33,7 +34,8 @@ const startAuthApp = async (env: Record<string, string>): Promise<NestExpressApp
   Object.assign(process.env, { NODE_ENV: 'test', AUTH_JWT_SECRET: '', AUTH_JWKS_URI: '', AUTH_ISSUER: '', AUTH_AUDIENCE: '', ...env });
   try {
     const config = EnvironmentModule.register();
-    const moduleRef = await Test.createTestingModule({ imports: [config, AuthModule], controllers: [ProbeController] }).compile();
+    // HttpDrain: configureApp puts its middleware first in every app.
+    const moduleRef = await Test.createTestingModule({ imports: [config, AuthModule], controllers: [ProbeController], providers: [HttpDrain] }).compile();
     const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['error'] }));
     await app.init();
     return app;

@@ -94,7 +94,7 @@ class ReferenceController {
 @Module({
   imports: [EnvironmentModule.register(), AuthModule],
   controllers: [ReferenceController],
-  // HttpDrain: configureApp puts its middleware first; the reference shuts down as the service does.
+  // HttpDrain: configureApp puts its middleware first in every app.
   providers: [HttpDrain, { provide: POOL, inject: [Environment], useFactory: (env: Environment) => new pg.Pool({ connectionString: env.DATABASE_URL, max: 16 }) }],
 })
 export class ReferenceModule {}
