@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { projectorSpecification } from '../../test/support/projection.js';
 import type { BookingEvent } from '../write/booking/booking.events.js';
+import { toPosition } from '../write/event-store/event-store.port.js';
 import type { ShowEvent } from '../write/catalog/show.events.js';
 import type { VenueEvent } from '../write/catalog/venue.events.js';
 import { catalogProjector } from './catalog.projector.js';
@@ -9,7 +10,7 @@ const given = projectorSpecification(catalogProjector);
 const [venueId, eventId, seat1, seat2, seat3, bookingId, paymentId] = Array.from({ length: 7 }, () => randomUUID());
 // inLog: the n-th event occurs n seconds after 10:00, at position n + 1.
 const at = (n: number) => `2026-12-01T10:00:0${n}.000Z`;
-const position = (n: number) => `${String(n + 1).padStart(20, '0')}:${'0'.repeat(20)}`;
+const position = (n: number) => toPosition(BigInt(n + 1), 0n);
 
 const venueCreated: VenueEvent = { type: 'VenueCreated', data: { venueId, name: 'Hall', location: null, capacity: 100 } };
 const seatsAdded = (...seats: [string, number][]): VenueEvent => ({

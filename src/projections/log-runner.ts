@@ -20,8 +20,12 @@ export type Follower = {
  * The events of a batch that a projector or reactor follows, each read as its type's current
  * shape (`upcast`): the one place where a stored event becomes a typed one for them.
  */
-export const followed = <E extends Event, P extends Projected>(handles: ReadonlySet<E['type']>, batch: P[]): (P & Projected<E>)[] =>
-  batch.filter((event): event is P & Projected<E> => (handles as ReadonlySet<string>).has(event.type)).map((event) => upcast(event));
+export const followed = <E extends Event, P extends Projected>(handles: ReadonlySet<E['type']>, batch: P[]): (P & Projected<E>)[] => {
+  // One pass: a replay runs this over every event of the log, for every projector.
+  const events: (P & Projected<E>)[] = [];
+  for (const event of batch) if ((handles as ReadonlySet<string>).has(event.type)) events.push(upcast(event) as P & Projected<E>);
+  return events;
+};
 
 /**
  * Compare-and-set (cf. Emmett's store_processor_checkpoint): a racing runner fails (40001) instead

@@ -1,7 +1,7 @@
 import { followed } from '../projections/log-runner.js';
 import type { SeatsAdded } from './catalog/venue.events.js';
 import { type Upcasters, upcast, UPCASTERS } from './domain-event.js';
-import { type Position, type Recorded } from './event-store/event-store.port.js';
+import { type Recorded, toPosition } from './event-store/event-store.port.js';
 import { asDecided } from './event-store/handle-command.js';
 
 /** Seats as a first version stored them; later versions added a section, then a rank (the shape of a change to come). */
@@ -11,7 +11,7 @@ const seatsV1: Recorded = {
   schemaVersion: 1,
   streamName: 'venue-v-1',
   revision: 1n,
-  position: `${'1'.padStart(20, '0')}:${'0'.repeat(20)}` as Position,
+  position: toPosition(1n, 0n),
   metadata: { eventId: 'e-1', correlationId: 'c-1', causationId: null, userId: 'u-1', occurredAt: '2026-12-01T10:00:00.000Z', schemaVersion: 1, hash: 'h' },
 };
 type Seat = Record<string, unknown>;

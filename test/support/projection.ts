@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { migrations } from '../../migrations/all.js';
 import { followed } from '../../src/projections/log-runner.js';
 import { inlined, type Projector, type Row } from '../../src/projections/projector.js';
-import type { Event, Position, Projected } from '../../src/write/event-store/event-store.port.js';
+import { type Event, type Projected, toPosition } from '../../src/write/event-store/event-store.port.js';
 import { createTestDatabase } from './database.js';
 
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?$/;
@@ -31,7 +31,7 @@ const inLog = <E extends Event>(events: E[]): Projected<E>[] =>
     schemaVersion: 1,
     streamName: 'test',
     revision: BigInt(i),
-    position: `${String(i + 1).padStart(20, '0')}:${'0'.repeat(20)}` as Position,
+    position: toPosition(BigInt(i + 1), 0n),
     metadata: { occurredAt: new Date(Date.UTC(2026, 11, 1, 10, 0, i)).toISOString() },
   }));
 

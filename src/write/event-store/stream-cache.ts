@@ -21,8 +21,8 @@ export class StreamCache<State, Command, E extends Event> {
    * while a read of the stream is under way share that read: in an on-sale every booking attempt
    * loads the event and its venue, thousands of reads a second of streams that do not change. A
    * shared read may have started up to one round trip before a caller asked; that is safe, since
-   * what a caller decides on it is appended to another stream, after another round trip at least (and a cancelled event's seat inventory refuses reservations by
-   * itself, at its own revision). Appends to the stream itself still carry the revision they were
+   * what a caller decides on it is appended to another stream, after another round trip at least
+   * (and a cancelled event's seat inventory refuses reservations by itself, at its own revision). Appends to the stream itself still carry the revision they were
    * decided on, and fail if stale.
    */
   load(stream: string): Promise<Loaded<State>> {
