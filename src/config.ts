@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 /**
  * The service's whole configuration, read from the environment and checked at start: a wrong
@@ -58,6 +58,14 @@ export class Environment {
 
   @Min(1) @Max(100) @IsInt()
   MAX_SEATS_PER_BOOKING: number = 10;
+
+  /** Seats one user may hold in one event at once, PENDING and CONFIRMED bookings together (the seat inventory enforces it). */
+  @Min(1) @Max(10_000) @IsInt()
+  MAX_SEATS_PER_USER_PER_EVENT: number = 10;
+
+  /** A refund the provider refused or did not answer is asked again after this, doubling each time up to an hour (with jitter). */
+  @Min(0.01) @Max(3_600) @IsNumber()
+  REFUND_RETRY_BASE_SECONDS: number = 1;
 
   /** Booking and payment attempts a user may make per window (per instance); 0 turns the limit off. */
   @Min(0) @Max(100_000) @IsInt()

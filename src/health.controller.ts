@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, type OnModuleDestroy } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { DataSource } from 'typeorm';
 import { ProjectionsService } from './projections/projections.service.js';
 import { EVENT_STORE, type EventStore } from './write/event-store/event-store.port.js';
 
@@ -18,6 +19,7 @@ export class HealthController implements OnModuleDestroy {
     private readonly database: TypeOrmHealthIndicator,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projections: ProjectionsService,
+    private readonly db: DataSource,
   ) {}
 
   onModuleDestroy() {
@@ -28,7 +30,7 @@ export class HealthController implements OnModuleDestroy {
   @Get()
   @HealthCheck()
   check() {
-    return this.health.check([this.eventStoreHealth, this.databaseHealth, () => this.projectionsHealth(), () => this.kafkaHealth()]);
+    return this.health.check([this.eventStoreHealth, this.databaseHealth, () => this.projectionsHealth(), () => this.kafkaHealth(), () => this.paymentsHealth()]);
   }
 
   /** Liveness: the process answers. Restart it only when this fails; a database outage is not a reason to. */
@@ -69,5 +71,20 @@ export class HealthController implements OnModuleDestroy {
     const projectors = await this.projections.health();
     const session = this.indicators.check('projections');
     return projectors.some((p) => p.parked > 0) ? session.degraded({ projectors }) : session.up({ projectors });
+  }
+
+  /**
+   * Money waiting on the provider: refunds requested and not yet accepted (degraded while one is
+   * being retried), and signed outcomes of payments Eventix does not know, kept for an operator.
+   */
+  private async paymentsHealth() {
+    const [payments] = await this.db.query(
+      `SELECT (SELECT count(*) FROM projections.refunds_due)::int AS "refundsPending",
+              (SELECT count(*) FROM projections.refunds_due WHERE attempts > 0)::int AS "refundsRetrying",
+              (SELECT min(requested_at) FROM projections.refunds_due) AS "oldestRefundRequestedAt",
+              (SELECT count(*) FROM projections.unmatched_payment_outcomes)::int AS "unmatchedOutcomes"`,
+    );
+    const session = this.indicators.check('payments');
+    return payments.refundsRetrying > 0 || payments.unmatchedOutcomes > 0 ? session.degraded(payments) : session.up(payments);
   }
 }

@@ -26,7 +26,7 @@ type Step =
   | { kind: 'status'; event: number; to: 'EventPublished' | 'EventCancelled' }
   | { kind: 'place'; event: number; seats: number[] }
   | { kind: 'end'; booking: number; to: 'BookingConfirmed' | 'BookingCancelled' }
-  | { kind: 'pay'; booking: number; to: 'PaymentRequested' | 'PaymentProcessing' | 'PaymentSucceeded' | 'PaymentFailed' | 'PaymentRefunded' };
+  | { kind: 'pay'; booking: number; to: 'PaymentRequested' | 'PaymentProcessing' | 'PaymentSucceeded' | 'PaymentFailed' | 'RefundRequested' | 'PaymentRefunded' };
 
 // Bookings and their outcomes are most of a real log, and where the seat map's rows change hands.
 const steps = fc.array(
@@ -42,7 +42,7 @@ const steps = fc.array(
       arbitrary: fc.record({
         kind: fc.constant('pay' as const),
         booking: fc.nat(3),
-        to: fc.constantFrom('PaymentRequested' as const, 'PaymentProcessing' as const, 'PaymentSucceeded' as const, 'PaymentFailed' as const, 'PaymentRefunded' as const),
+        to: fc.constantFrom('PaymentRequested' as const, 'PaymentProcessing' as const, 'PaymentSucceeded' as const, 'PaymentFailed' as const, 'RefundRequested' as const, 'PaymentRefunded' as const),
       }),
     },
   ),
@@ -131,7 +131,8 @@ const history = (chosen: Step[]): [string, Event[]][] => {
           PaymentProcessing: { paymentId, attempt: 1, externalId: `pi_${paymentId.slice(0, 8)}` },
           PaymentSucceeded: { paymentId, attempt: 1, externalId: `pi_${paymentId.slice(0, 8)}` },
           PaymentFailed: { paymentId, attempt: 1, reason: awkward },
-          PaymentRefunded: { paymentId, bookingId: booking.id, amountMinor: booking.total, reason: 'late' },
+          RefundRequested: { paymentId, bookingId: booking.id, amountMinor: booking.total, currency: 'USD', reason: 'late' },
+          PaymentRefunded: { paymentId, bookingId: booking.id, amountMinor: booking.total, reason: 'late', refundId: `re_${paymentId.slice(0, 8)}` },
         }[step.to];
         appends.push([`payment-${paymentId}`, [{ type: step.to, data }]]);
         break;
@@ -178,7 +179,7 @@ describe('a rebuild from the log', () => {
         await eventually(async () => (await store.readAll({ limit: 10_000 })).length === log.length, 30_000, 'the whole log to be readable');
         const rebuild = new Rebuild(pool, store, PROJECTORS);
         await rebuild.build({ position: log[log.length - 1].position });
-        // What it read: the events of the types the projectors follow (PaymentRefunded, for one, changes no table).
+        // What it read: the events of the types the projectors follow (a RefundRequested, for one, changes no table).
         expect(rebuild.applied).toBe(log.filter((event) => rebuild.types.includes(event.type)).length);
         const client = await pool.connect();
         try {

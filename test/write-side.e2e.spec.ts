@@ -276,8 +276,9 @@ describe('write side through HTTP', () => {
       await post(signWebhook(body, 'another-secret-of-at-least-32-characters')).expect(401);
       await post(signWebhook(body, DEVELOPMENT_WEBHOOK_SECRET, Date.now() - 10 * 60_000)).expect(401);
       await post(signWebhook(body.replace('evt_x', 'evt_y'), DEVELOPMENT_WEBHOOK_SECRET)).expect(401);
-      const unknown = await post(signWebhook(body, DEVELOPMENT_WEBHOOK_SECRET)).expect(404);
-      expect(unknown.body).toMatchObject({ status: 404 });
+      // Signed, but for a payment Eventix does not know: accepted and parked (test/money.e2e.spec.ts), so the provider stops retrying.
+      await post(signWebhook(body, DEVELOPMENT_WEBHOOK_SECRET)).expect(200);
+      expect(await streamOf(`payment-${JSON.parse(body).data.paymentId}`)).toEqual([]);
     });
   });
 });

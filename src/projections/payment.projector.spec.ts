@@ -33,8 +33,19 @@ describe('payment projector: project and fold give the same rows', () => {
       'payment.payments': [{ ...payment, status: 'PENDING', updated_at: at(3) }],
     }));
 
-  it('leaves the row as it was for a refund (payment_status has no refunded state)', () =>
-    given(requested(1), { type: 'PaymentRefunded', data: { paymentId, bookingId, amountMinor: 12_550, reason: 'booking-cancelled' } }).then({
-      'payment.payments': [{ ...payment, status: 'PENDING', updated_at: at(0) }],
+  it('shows a refund once the provider accepted it, not while it is only requested', () =>
+    given(
+      requested(1), processing(1), { type: 'PaymentSucceeded', data: { paymentId, attempt: 1, externalId: 'pi_1' } },
+      { type: 'RefundRequested', data: { paymentId, bookingId, amountMinor: 12_550, currency: 'USD', reason: 'booking-cancelled' } },
+    ).then({
+      'payment.payments': [{ ...payment, status: 'SUCCESS', external_id: 'pi_1', updated_at: at(2) }],
+    }));
+
+  it('marks the payment REFUNDED when the refund is recorded, also a refund recorded before #16 (no refund id)', () =>
+    given(
+      requested(1), processing(1), { type: 'PaymentSucceeded', data: { paymentId, attempt: 1, externalId: 'pi_1' } },
+      { type: 'PaymentRefunded', data: { paymentId, bookingId, amountMinor: 12_550, reason: 'booking-cancelled' } },
+    ).then({
+      'payment.payments': [{ ...payment, status: 'REFUNDED', external_id: 'pi_1', updated_at: at(3) }],
     }));
 });

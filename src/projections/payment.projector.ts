@@ -6,7 +6,7 @@ import { occurredAt, type Projector, type Row, sql, updateRow } from './projecto
 export const paymentProjector: Projector<PaymentEvent> = {
   name: 'payment',
   tables: ['payment.payments'],
-  handles: new Set(['PaymentRequested', 'PaymentProcessing', 'PaymentSucceeded', 'PaymentFailed']),
+  handles: new Set(['PaymentRequested', 'PaymentProcessing', 'PaymentSucceeded', 'PaymentFailed', 'PaymentRefunded']),
   project: (event) => {
     const at = occurredAt(event);
     switch (event.type) {
@@ -23,8 +23,11 @@ export const paymentProjector: Projector<PaymentEvent> = {
         return [sql`UPDATE payment.payments SET status = 'SUCCESS', external_id = ${event.data.externalId}, updated_at = ${at} WHERE id = ${event.data.paymentId}`];
       case 'PaymentFailed':
         return [sql`UPDATE payment.payments SET status = 'FAILED', failure_reason = ${event.data.reason}, updated_at = ${at} WHERE id = ${event.data.paymentId}`];
+      case 'RefundRequested':
+        return []; // not followed: until the provider accepts, the payment is SUCCESS
+      // REFUNDED extends data-model.md's payment_status (migrations/1765100000000-RefundsAndHolds.ts); a refund only requested leaves SUCCESS.
       case 'PaymentRefunded':
-        return []; // payment_status has no refunded state; the refund is in the booking's history
+        return [sql`UPDATE payment.payments SET status = 'REFUNDED', updated_at = ${at} WHERE id = ${event.data.paymentId}`];
     }
   },
   fold: () => {
@@ -46,8 +49,10 @@ export const paymentProjector: Projector<PaymentEvent> = {
             return updateRow(payments, event.data.paymentId, { status: 'SUCCESS', external_id: event.data.externalId, updated_at: at });
           case 'PaymentFailed':
             return updateRow(payments, event.data.paymentId, { status: 'FAILED', failure_reason: event.data.reason, updated_at: at });
-          case 'PaymentRefunded':
+          case 'RefundRequested':
             return;
+          case 'PaymentRefunded':
+            return updateRow(payments, event.data.paymentId, { status: 'REFUNDED', updated_at: at });
         }
       },
       rows: () => ({ 'payment.payments': payments.values() }),

@@ -30,6 +30,6 @@ export const describeBooking = ({ booking, payment }: BookingAudit) => {
     seats: placed.items.map((item) => ({ seatId: item.seatId, price: formatMoney(item.priceMinor) })),
     ticketReference: booking.ticketReference,
     cancellation: booking.cancellation,
-    payment: payment.status === 'None' ? null : { status: payment.status, attempt: payment.attempt, refunded: payment.refunded, failureReason: payment.failureReason },
+    payment: payment.status === 'None' ? null : { status: payment.status, attempt: payment.attempt, refunded: payment.refund?.status === 'REFUNDED', refundPending: payment.refund?.status === 'REQUESTED', failureReason: payment.failureReason },
   };
 };

@@ -5,7 +5,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  * migrations/1764036100000-ReadModelTables.ts. Money is DECIMAL(10,2), read as a string, never a float.
  */
 
-export const PAYMENT_STATUSES = ['PENDING', 'PROCESSING', 'SUCCESS', 'FAILED'] as const;
+/** data-model.md's payment_status, and REFUNDED (a refund the provider accepted; migrations/1765100000000-RefundsAndHolds.ts). */
+export const PAYMENT_STATUSES = ['PENDING', 'PROCESSING', 'SUCCESS', 'FAILED', 'REFUNDED'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 @Entity({ schema: 'payment', name: 'payments' })

@@ -1,19 +1,22 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
-import { ADVISORY_LOCKS } from '../../advisory-locks.js';
+import { DataSource } from 'typeorm';
+import { ADVISORY_LOCKS, exclusively } from '../../advisory-locks.js';
 import { Environment } from '../../config.js';
 import { EndBookingMessage, ReleaseOrphanedSeatsMessage } from './booking.handler.js';
 
 const SWEEP_LIMIT = 100;
-const { namespace: SWEEPS, expiredHolds: EXPIRY_SWEEP, orphanedReservations: ORPHAN_SWEEP } = ADVISORY_LOCKS.sweeps;
+const { expiredHolds: EXPIRY_SWEEP, orphanedReservations: ORPHAN_SWEEP } = ADVISORY_LOCKS.sweeps;
 
 /**
- * Ends the holds of PENDING bookings past `expires_at` (data-model.md §5.1's expired-bookings query),
- * every BOOKING_EXPIRY_SWEEP_SECONDS. The booking stream decides each expiry (a payment that
- * confirmed it first wins), so an expiry decided twice changes the booking once. A hold ends at most
- * one sweep interval, plus the projection lag of the read model, after it expired.
+ * Ends the holds of PENDING bookings past their `expiresAt`, every BOOKING_EXPIRY_SWEEP_SECONDS.
+ * It reads projections.hold_deadlines, which the follow-ups reactor keeps from the booking streams
+ * (BookingPlaced in, confirmed or cancelled out), not booking.bookings (data-model.md §5.1's
+ * query): a booking the booking projector could not store, or a projector that is stuck, must not
+ * keep seats held. The booking stream decides each expiry (a payment that confirmed it first
+ * wins), so an expiry decided twice changes the booking once. A hold ends at most one sweep
+ * interval, plus the follow-ups reactor's lag, after it expired.
  *
  * Instances take turns through a transaction-scoped advisory lock, not §5.1's FOR UPDATE SKIP
  * LOCKED: a row lock gives the transaction an id, held while the sweep sends its commands, and an
@@ -44,31 +47,25 @@ export class HoldExpiryWorker implements OnApplicationBootstrap, OnApplicationSh
     await this.sweeping;
   }
 
-  /** `work` in a transaction holding the sweep's advisory lock, if no other instance holds it; reads only, so no transaction id. */
-  private exclusively(sweep: typeof EXPIRY_SWEEP | typeof ORPHAN_SWEEP, work: (tx: EntityManager) => Promise<number>): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      const [{ locked }] = await tx.query(`SELECT pg_try_advisory_xact_lock($1, $2) AS locked`, [SWEEPS, sweep]);
-      return locked ? work(tx) : 0;
-    });
-  }
-
   /** One sweep; answers how many holds it ended. */
   async sweep(): Promise<number> {
     await this.releaseOrphans();
-    return this.exclusively(EXPIRY_SWEEP, async (tx) => {
-      const expired: { id: string }[] = await tx.query(
-        `SELECT b.id FROM booking.bookings b
-          WHERE b.status = 'PENDING' AND b.expires_at < (now() AT TIME ZONE 'UTC')
-          ORDER BY b.expires_at LIMIT $1`,
-        [SWEEP_LIMIT],
+    return exclusively(this.db, EXPIRY_SWEEP, 0, async (tx) => {
+      // This process's clock decides, in the query as in the command: a hold it finds expired, the booking stream finds expired too.
+      const now = new Date();
+      const expired: { booking_id: string }[] = await tx.query(
+        `SELECT booking_id FROM projections.hold_deadlines WHERE expires_at < $1 ORDER BY expires_at LIMIT $2`,
+        [now, SWEEP_LIMIT],
       );
       let ended = 0;
       const correlationId = randomUUID();
-      for (const { id } of expired) {
-        const context = { correlationId, causationId: `hold-expiry:${id}`, userId: 'system:hold-expiry' };
-        const expire = { type: 'ExpireBooking', data: { bookingId: id, now: new Date().toISOString() } } as const;
+      for (const { booking_id: bookingId } of expired) {
+        const context = { correlationId, causationId: `hold-expiry:${bookingId}`, userId: 'system:hold-expiry' };
+        const expire = { type: 'ExpireBooking', data: { bookingId, now: now.toISOString() } } as const;
         if ((await this.commands.execute(new EndBookingMessage(expire, context))).ended) ended++;
       }
+      // Each of them is CONFIRMED or CANCELLED now. Outside the transaction: a write would give it an id.
+      if (expired.length > 0) await this.db.query(`DELETE FROM projections.hold_deadlines WHERE booking_id = ANY($1)`, [expired.map((row) => row.booking_id)]);
       if (ended > 0) this.logger.log(`Ended ${ended} expired holds`);
       return ended;
     });
@@ -79,7 +76,7 @@ export class HoldExpiryWorker implements OnApplicationBootstrap, OnApplicationSh
    * go back after RESERVATION_GRACE_SECONDS; reservations whose booking exists are crossed off.
    */
   async releaseOrphans(): Promise<number> {
-    return this.exclusively(ORPHAN_SWEEP, async (tx) => {
+    return exclusively(this.db, ORPHAN_SWEEP, 0, async (tx) => {
       const due: { booking_id: string; event_id: string }[] = await tx.query(
         `SELECT booking_id, event_id FROM projections.reservation_checks
           WHERE reserved_at < now() - make_interval(secs => $1)

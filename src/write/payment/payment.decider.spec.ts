@@ -52,11 +52,30 @@ describe('payment', () => {
   it('ignores a contradicting outcome after the first', () =>
     given(requested(1, 'k-1'), processing(1), failed(1)).when(outcome(1, 'succeeded')).then());
 
-  it('refunds a success once', () => {
+  describe('refunds', () => {
     const refund = { type: 'RefundPayment', data: { paymentId, reason: 'booking-not-pending' } } as const;
-    const refunded: PaymentEvent = { type: 'PaymentRefunded', data: { paymentId, bookingId: 'b-1', amountMinor: 9000, reason: 'booking-not-pending' } };
-    given(requested(1, 'k-1'), processing(1), succeeded(1)).when(refund).then(refunded);
-    given(requested(1, 'k-1'), processing(1), succeeded(1), refunded).when(refund).then();
-    given(requested(1, 'k-1'), processing(1), failed(1)).when(refund).then();
+    const accepted = { type: 'RecordRefund', data: { paymentId, refundId: 're_1' } } as const;
+    const requestedRefund: PaymentEvent = { type: 'RefundRequested', data: { paymentId, bookingId: 'b-1', amountMinor: 9000, currency: 'USD', reason: 'booking-not-pending' } };
+    const refunded: PaymentEvent = { type: 'PaymentRefunded', data: { paymentId, bookingId: 'b-1', amountMinor: 9000, reason: 'booking-not-pending', refundId: 're_1' } };
+
+    it('requests the refund of a success once', () => {
+      given(requested(1, 'k-1'), processing(1), succeeded(1)).when(refund).then(requestedRefund);
+      given(requested(1, 'k-1'), processing(1), succeeded(1), requestedRefund).when(refund).then();
+      given(requested(1, 'k-1'), processing(1), succeeded(1), requestedRefund, refunded).when(refund).then();
+    });
+    it('has nothing to refund when no payment succeeded', () => {
+      given(requested(1, 'k-1'), processing(1), failed(1)).when(refund).then();
+      given(requested(1, 'k-1'), processing(1)).when(refund).then();
+    });
+    it("records the provider's acceptance once, and only of a requested refund", () => {
+      given(requested(1, 'k-1'), processing(1), succeeded(1), requestedRefund).when(accepted).then(refunded);
+      given(requested(1, 'k-1'), processing(1), succeeded(1), requestedRefund, refunded).when(accepted).then();
+      given(requested(1, 'k-1'), processing(1), succeeded(1)).when(accepted).then();
+    });
+    it('knows a refund recorded before refunds were requested first (no refund id) as done', () => {
+      const legacy: PaymentEvent = { type: 'PaymentRefunded', data: { paymentId, bookingId: 'b-1', amountMinor: 9000, reason: 'booking-cancelled' } };
+      given(requested(1, 'k-1'), processing(1), succeeded(1), legacy).when(refund).then();
+      given(requested(1, 'k-1'), processing(1), succeeded(1), legacy).when(accepted).then();
+    });
   });
 });

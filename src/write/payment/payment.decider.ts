@@ -14,7 +14,8 @@ export type RecordOutcome = {
   data: { paymentId: string; attempt: number; outcome: 'succeeded' | 'failed'; externalId: string; reason: string | null };
 };
 export type RefundPayment = { type: 'RefundPayment'; data: { paymentId: string; reason: string } };
-export type PaymentCommand = RequestPayment | MarkProcessing | RecordOutcome | RefundPayment;
+export type RecordRefund = { type: 'RecordRefund'; data: { paymentId: string; refundId: string } };
+export type PaymentCommand = RequestPayment | MarkProcessing | RecordOutcome | RefundPayment | RecordRefund;
 
 export type PaymentStatus = 'PENDING' | 'PROCESSING' | 'SUCCESS' | 'FAILED';
 export type Payment =
@@ -28,7 +29,8 @@ export type Payment =
       attempt: number;
       externalId: string | null;
       failureReason: string | null;
-      refunded: boolean;
+      /** A successful payment's money goes back once: requested, then done when the provider accepted it. */
+      refund: { status: 'REQUESTED' | 'REFUNDED'; reason: string } | null;
       /** Idempotency-Key → the attempt it started, and with which payment method. */
       attempts: Map<string, { attempt: number; paymentMethod: string }>;
     };
@@ -65,9 +67,17 @@ const recordOutcome = ({ data }: RecordOutcome, state: Payment): PaymentEvent[] 
     : [{ type: 'PaymentFailed', data: { paymentId: data.paymentId, attempt: data.attempt, reason: data.reason ?? 'declined' } }];
 };
 
-const refund = ({ data }: RefundPayment, state: Payment): PaymentEvent[] => {
-  if (state.status !== 'SUCCESS' || state.refunded) return [];
-  return [{ type: 'PaymentRefunded', data: { paymentId: data.paymentId, bookingId: state.bookingId, amountMinor: state.amountMinor, reason: data.reason } }];
+const requestRefund = ({ data }: RefundPayment, state: Payment): PaymentEvent[] => {
+  if (state.status !== 'SUCCESS' || state.refund) return [];
+  const { bookingId, amountMinor, currency } = state;
+  return [{ type: 'RefundRequested', data: { paymentId: data.paymentId, bookingId, amountMinor, currency, reason: data.reason } }];
+};
+
+/** The provider accepted the refund: recorded once, however often its acceptance is reported. */
+const recordRefund = ({ data }: RecordRefund, state: Payment): PaymentEvent[] => {
+  if (state.status === 'None' || state.refund?.status !== 'REQUESTED') return [];
+  const { bookingId, amountMinor, refund } = state;
+  return [{ type: 'PaymentRefunded', data: { paymentId: data.paymentId, bookingId, amountMinor, reason: refund.reason, refundId: data.refundId } }];
 };
 
 export const paymentDecider: Decider<Payment, PaymentCommand, PaymentEvent> = {
@@ -77,7 +87,7 @@ export const paymentDecider: Decider<Payment, PaymentCommand, PaymentEvent> = {
       const { bookingId, userId, amountMinor, currency, attempt, idempotencyKey } = event.data;
       const attempts = new Map(state.status === 'None' ? [] : state.attempts);
       if (idempotencyKey !== null) attempts.set(idempotencyKey, { attempt, paymentMethod: event.data.paymentMethod });
-      return { status: 'PENDING', bookingId, userId, amountMinor, currency, attempt, externalId: null, failureReason: null, refunded: false, attempts };
+      return { status: 'PENDING', bookingId, userId, amountMinor, currency, attempt, externalId: null, failureReason: null, refund: null, attempts };
     }
     if (state.status === 'None') return state;
     switch (event.type) {
@@ -87,8 +97,10 @@ export const paymentDecider: Decider<Payment, PaymentCommand, PaymentEvent> = {
         return { ...state, status: 'SUCCESS', externalId: event.data.externalId };
       case 'PaymentFailed':
         return { ...state, status: 'FAILED', failureReason: event.data.reason };
+      case 'RefundRequested':
+        return { ...state, refund: { status: 'REQUESTED', reason: event.data.reason } };
       case 'PaymentRefunded':
-        return { ...state, refunded: true };
+        return { ...state, refund: { status: 'REFUNDED', reason: event.data.reason } };
     }
   },
   decide: (command, state) => {
@@ -100,7 +112,9 @@ export const paymentDecider: Decider<Payment, PaymentCommand, PaymentEvent> = {
       case 'RecordOutcome':
         return recordOutcome(command, state);
       case 'RefundPayment':
-        return refund(command, state);
+        return requestRefund(command, state);
+      case 'RecordRefund':
+        return recordRefund(command, state);
     }
   },
 };

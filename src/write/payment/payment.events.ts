@@ -2,7 +2,8 @@ import { v5 as uuidv5 } from 'uuid';
 
 /**
  * What happens to a booking's payment, as its stream `payment-<paymentId>` records it: attempts
- * (PENDING → PROCESSING → SUCCESS | FAILED, then another attempt after a failure) and a refund.
+ * (PENDING → PROCESSING → SUCCESS | FAILED, then another attempt after a failure) and a refund:
+ * requested first, recorded as PaymentRefunded only once the provider accepted it.
  */
 export type PaymentRequested = {
   type: 'PaymentRequested';
@@ -11,8 +12,13 @@ export type PaymentRequested = {
 export type PaymentProcessing = { type: 'PaymentProcessing'; data: { paymentId: string; attempt: number; externalId: string } };
 export type PaymentSucceeded = { type: 'PaymentSucceeded'; data: { paymentId: string; attempt: number; externalId: string } };
 export type PaymentFailed = { type: 'PaymentFailed'; data: { paymentId: string; attempt: number; reason: string } };
-export type PaymentRefunded = { type: 'PaymentRefunded'; data: { paymentId: string; bookingId: string; amountMinor: number; reason: string } };
-export type PaymentEvent = PaymentRequested | PaymentProcessing | PaymentSucceeded | PaymentFailed | PaymentRefunded;
+export type RefundRequested = { type: 'RefundRequested'; data: { paymentId: string; bookingId: string; amountMinor: number; currency: string; reason: string } };
+export type PaymentRefunded = {
+  type: 'PaymentRefunded';
+  /** `refundId` is the provider's; refunds recorded before #16 (recorded first, then sent) have none. */
+  data: { paymentId: string; bookingId: string; amountMinor: number; reason: string; refundId?: string };
+};
+export type PaymentEvent = PaymentRequested | PaymentProcessing | PaymentSucceeded | PaymentFailed | RefundRequested | PaymentRefunded;
 
 export const paymentStream = (paymentId: string) => `payment-${paymentId}`;
 

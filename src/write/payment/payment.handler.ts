@@ -1,6 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { bookingDecider } from '../booking/booking.decider.js';
 import { bookingStream } from '../booking/booking.events.js';
 import { DomainError } from '../domain-error.js';
@@ -8,7 +9,7 @@ import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type
 import { handleCommand, loadState } from '../event-store/handle-command.js';
 import { type Payment, type PaymentCommand, paymentDecider } from './payment.decider.js';
 import { paymentIdOf, paymentStream } from './payment.events.js';
-import { PAYMENT_PROVIDER, type PaymentProvider } from './payment-provider.js';
+import { chargeKey, PAYMENT_PROVIDER, type PaymentProvider } from './payment-provider.js';
 import type { WebhookBody } from './webhook-signature.js';
 
 type Answer = { paymentId: string; status: Exclude<Payment['status'], 'None'>; position: Position | undefined };
@@ -41,21 +42,25 @@ export class RefundPaymentMessage extends Command<{ position: Position | undefin
   }
 }
 
+const CHARGE_ANSWER_KEPT_MS = 60_000;
+
 const runOnPayment = (store: EventStore, command: PaymentCommand, context: MessageContext) =>
   handleCommand(store, paymentStream(command.data.paymentId), paymentDecider, command, context);
 
-/** Refunds a successful payment once, however often it is asked to, and tells the provider. */
-const refund = async (store: EventStore, provider: PaymentProvider, paymentId: string, reason: string, context: MessageContext) => {
-  const refunded = await runOnPayment(store, { type: 'RefundPayment', data: { paymentId, reason } }, context);
-  if (refunded.events.length > 0 && refunded.state.status !== 'None') {
-    const { amountMinor, currency, externalId } = refunded.state;
-    await provider.refund({ paymentId, externalId, amountMinor, currency });
-  }
-  return { position: refunded.position };
+/**
+ * Asks for a successful payment's money to go back, once however often it is asked: the request is
+ * recorded, and the refund worker has the provider carry it out (refund.worker.ts).
+ */
+const requestRefund = async (store: EventStore, paymentId: string, reason: string, context: MessageContext) => {
+  const requested = await runOnPayment(store, { type: 'RefundPayment', data: { paymentId, reason } }, context);
+  return { position: requested.position };
 };
 
 @CommandHandler(RequestPaymentMessage)
 export class RequestPaymentHandler implements ICommandHandler<RequestPaymentMessage> {
+  /** Charges on their way to the provider, by idempotency key: requests racing for one attempt share its call. */
+  private readonly charging = new Map<string, Promise<{ externalId: string }>>();
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
@@ -85,14 +90,34 @@ export class RequestPaymentHandler implements ICommandHandler<RequestPaymentMess
     );
     let { state, position } = requested;
     if (state.status === 'PENDING') {
-      // New, or requested before and never sent (a crash in between): the provider dedupes by payment and attempt.
-      const { externalId } = await this.provider.charge({ paymentId, attempt: state.attempt, amountMinor: state.amountMinor, currency: state.currency, paymentMethod });
+      // New, or requested before and maybe never sent (a crash in between, a racing retry): the
+      // attempt's idempotency key makes the provider charge once, and this instance calls it once.
+      const { externalId } = await this.chargeOnce({
+        idempotencyKey: chargeKey(paymentId, state.attempt), paymentId, attempt: state.attempt, amountMinor: state.amountMinor, currency: state.currency, paymentMethod,
+      });
       const processing = await runOnPayment(this.store, { type: 'MarkProcessing', data: { paymentId, attempt: state.attempt, externalId } }, context);
       ({ state } = processing);
       position = latestPosition(position, processing.position);
     }
     if (state.status === 'None') throw new Error('unreachable: a requested payment has a state');
     return { paymentId, status: state.status, position };
+  }
+
+  /**
+   * One call to the provider per attempt in this instance: requests racing for it share the call,
+   * and one that read the attempt as PENDING just before it was marked PROCESSING finds the answer
+   * for a minute after. (Across instances, the provider's idempotency key keeps it to one charge.)
+   */
+  private chargeOnce(request: Parameters<PaymentProvider['charge']>[0]) {
+    const { idempotencyKey } = request;
+    let charging = this.charging.get(idempotencyKey);
+    if (!charging) {
+      charging = this.provider.charge(request);
+      this.charging.set(idempotencyKey, charging);
+      const forget = () => this.charging.delete(idempotencyKey);
+      charging.then(() => setTimeout(forget, CHARGE_ANSWER_KEPT_MS).unref(), forget);
+    }
+    return charging;
   }
 }
 
@@ -107,7 +132,7 @@ export class RecordPaymentOutcomeHandler implements ICommandHandler<RecordPaymen
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+    private readonly db: DataSource,
   ) {}
 
   async execute({ outcome, context }: RecordPaymentOutcomeMessage) {
@@ -116,9 +141,10 @@ export class RecordPaymentOutcomeHandler implements ICommandHandler<RecordPaymen
       this.store,
       { type: 'RecordOutcome', data: { paymentId, attempt, outcome: outcome.type === 'payment.succeeded' ? 'succeeded' : 'failed', externalId, reason } },
       context,
-    );
+    ).catch((error: unknown) => (error instanceof DomainError && error.kind === 'not-found' ? undefined : Promise.reject(error)));
+    if (!recorded) return this.park(outcome);
     const payment = recorded.state;
-    if (payment.status !== 'SUCCESS' || payment.refunded) return { position: recorded.position };
+    if (payment.status !== 'SUCCESS' || payment.refund) return { position: recorded.position };
 
     const ticketReference = `TKT-${randomBytes(16).toString('base64url')}`;
     try {
@@ -133,20 +159,30 @@ export class RecordPaymentOutcomeHandler implements ICommandHandler<RecordPaymen
     } catch (error) {
       if (!(error instanceof DomainError) || error.kind !== 'conflict') throw error;
       this.logger.warn(`Payment ${paymentId} succeeded for booking ${payment.bookingId}, which ${error.message.toLowerCase()}: refunding`);
-      const refunded = await refund(this.store, this.provider, paymentId, 'booking-not-confirmable', context);
+      const refunded = await requestRefund(this.store, paymentId, 'booking-not-confirmable', context);
       return { position: latestPosition(recorded.position, refunded.position) };
     }
+  }
+
+  /**
+   * An outcome, correctly signed, of a payment Eventix never requested: refusing it would make the
+   * provider retry it for days, so it is accepted and kept for an operator (/health counts them).
+   */
+  private async park(outcome: WebhookBody) {
+    this.logger.warn(`Outcome ${outcome.id} is for payment ${outcome.data.paymentId}, which Eventix does not know: parked`);
+    await this.db.query(
+      `INSERT INTO projections.unmatched_payment_outcomes (provider_event_id, payment_id, body) VALUES ($1, $2, $3) ON CONFLICT (provider_event_id) DO NOTHING`,
+      [outcome.id, outcome.data.paymentId, outcome],
+    );
+    return { position: undefined };
   }
 }
 
 @CommandHandler(RefundPaymentMessage)
 export class RefundPaymentHandler implements ICommandHandler<RefundPaymentMessage> {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
-  ) {}
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   execute({ paymentId, reason, context }: RefundPaymentMessage) {
-    return refund(this.store, this.provider, paymentId, reason, context);
+    return requestRefund(this.store, paymentId, reason, context);
   }
 }

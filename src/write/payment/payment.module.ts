@@ -3,6 +3,7 @@ import { PaymentOutcomeConsumer } from './payment-outcome.consumer.js';
 import { PaymentController } from './payment.controller.js';
 import { RecordPaymentOutcomeHandler, RefundPaymentHandler, RequestPaymentHandler } from './payment.handler.js';
 import { PAYMENT_PROVIDER, TestPaymentProvider } from './payment-provider.js';
+import { RefundWorker } from './refund.worker.js';
 
 @Module({
   controllers: [PaymentController],
@@ -14,6 +15,7 @@ import { PAYMENT_PROVIDER, TestPaymentProvider } from './payment-provider.js';
     RecordPaymentOutcomeHandler,
     RefundPaymentHandler,
     PaymentOutcomeConsumer,
+    RefundWorker,
   ],
 })
 export class PaymentModule {}
