@@ -7,6 +7,7 @@ import { createTestDatabase } from './support/database.js';
 import { doubleBookedSeats, wholeLog } from './support/event-log.js';
 import { eventually } from './support/eventually.js';
 import { recordFigure } from './support/figures.js';
+import { providerLedger } from './support/payment-provider.js';
 import { privatePostgres } from './support/private-postgres.js';
 import { exitOf, freePort, ready, type ServiceProcess, startService } from './support/process.js';
 
@@ -246,6 +247,49 @@ describe('faults under load (real processes)', () => {
       postgres.remove();
     }
   }, 240_000);
+
+  it('SIGKILL between the provider accepting a refund and its record: after a restart, still exactly one refund', async () => {
+    const database = await createTestDatabase('fault_refund');
+    const port = String(await freePort());
+    const env = { ...faultEnv, DATABASE_URL: database.url, PORT: port, REFUND_RETRY_BASE_SECONDS: '0.2' };
+    let service = startService(env);
+    try {
+      await ready(service);
+      const { eventId, seats } = await publishedEvent(service.url, 1, 5);
+      const token = await tokenOf('auth0|refund-victim');
+      const call = async <T>(method: string, path: string, body?: object) => {
+        const answer = await fetch(`${service.url}${path}`, { method, headers: { authorization: token, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+        return { status: answer.status, body: (await answer.json()) as T };
+      };
+      const booking = await call<{ id: string }>('POST', '/bookings', { eventId, seatIds: [seats[0].seatId] });
+      const bookingId = booking.body.id;
+      // This card's refunds are accepted at once but answered only after 5 s: a window to kill the service in.
+      const paid = await call<{ paymentId: string }>('POST', `/bookings/${bookingId}/payments`, { paymentMethod: 'pm_card_visa_refund_slow' });
+      const { paymentId } = paid.body;
+      const bookingStatus = async () => (await call<{ status: string; payment: { status: string } | null }>('GET', `/bookings/${bookingId}`)).body;
+      await eventually(async () => (await bookingStatus()).status === 'CONFIRMED', 20_000, 'the booking confirmed');
+      expect((await call('POST', `/bookings/${bookingId}/cancel`)).status).toBe(200);
+
+      await eventually(async () => (await providerLedger(database.url, paymentId)).some((op) => op.kind === 'refund' && op.accepted), 20_000, 'the provider to accept the refund');
+      service.child.kill('SIGKILL');
+      expect(await exitOf(service.child, 5_000)).toBe('SIGKILL');
+      const paymentEvents = async () => (await wholeLog(database.url)).filter((e) => e.streamName === `payment-${paymentId}`).map((e) => e.type);
+      expect(await paymentEvents()).toEqual(['PaymentRequested', 'PaymentProcessing', 'PaymentSucceeded', 'RefundRequested']);
+
+      service = startService(env);
+      await ready(service);
+      await eventually(async () => (await bookingStatus()).payment?.status === 'REFUNDED', 30_000, 'the payment REFUNDED after the restart');
+      expect((await paymentEvents()).filter((type) => type === 'PaymentRefunded')).toHaveLength(1);
+      const refunds = (await providerLedger(database.url, paymentId)).filter((op) => op.kind === 'refund');
+      expect(refunds).toHaveLength(1);
+      expect(refunds[0].calls).toBeGreaterThanOrEqual(2); // asked again after the restart, and answered with the same refund
+      recordFigure('SIGKILL mid-refund', 'refunds at the provider / recorded, after a kill between the two and a restart', `${refunds.length} / 1`);
+    } finally {
+      service.child.kill('SIGKILL');
+      await exitOf(service.child, 5_000);
+      await database.drop();
+    }
+  }, 90_000);
 
   it('a poison event is parked and shown in /health, /metrics and the log, and every other event still projects', async () => {
     const database = await createTestDatabase('fault_poison');

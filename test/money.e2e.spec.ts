@@ -1,6 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import request from 'supertest';
 import { DEVELOPMENT_WEBHOOK_SECRET } from '../src/config.js';
 import { signWebhook } from '../src/write/payment/webhook-signature.js';
@@ -11,22 +10,7 @@ import { createTestDatabase } from './support/database.js';
 import { wholeLog } from './support/event-log.js';
 import { eventually } from './support/eventually.js';
 import { recordFigure } from './support/figures.js';
-
-/** What the test provider's own ledger says it did for a payment: its charges and refunds, and how often each was asked. */
-export const providerLedger = async (databaseUrl: string, paymentId?: string) => {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ kind: 'charge' | 'refund'; payment_id: string; calls: number; accepted: boolean }>(
-      `SELECT kind, payment_id, calls, accepted_at IS NOT NULL AS accepted FROM test_payment_provider.operations
-        WHERE $1::uuid IS NULL OR payment_id = $1 ORDER BY created_at`,
-      [paymentId ?? null],
-    );
-    return rows;
-  } finally {
-    await client.end();
-  }
-};
+import { providerLedger } from './support/payment-provider.js';
 
 /** Charges and refunds: one of each per payment, whatever retries, races and refusals come between (issue #16). */
 describe('money is exact under retries and faults', () => {
