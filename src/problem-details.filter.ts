@@ -61,7 +61,8 @@ const isUnavailable = (error: unknown): boolean => {
 export const toProblem = (error: unknown): Problem => {
   if (error instanceof DomainError) {
     const status = DOMAIN_STATUS[error.kind];
-    return { type: problemType(error.kind), title: titleOf(status), status, detail: error.message, ...error.extra };
+    const { type = error.kind, ...extra } = error.extra;
+    return { type: problemType(String(type)), title: titleOf(status), status, detail: error.message, ...extra };
   }
   if (error instanceof WrongExpectedRevisionError) {
     return { type: problemType('concurrent-modification'), title: 'Conflict', status: 409, detail: 'Someone changed this at the same moment; retry' };

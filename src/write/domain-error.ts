@@ -1,6 +1,7 @@
 /**
  * The one error a decider throws. Its kind decides the HTTP status (problem-details.filter.ts);
- * `extra` becomes fields of the problem, e.g. `conflictingSeatIds`.
+ * `extra` becomes fields of the problem, e.g. `conflictingSeatIds`; `extra.type` names a problem
+ * type more specific than the kind (`seat-limit-reached` rather than `conflict`).
  */
 export class DomainError extends Error {
   constructor(

@@ -5,6 +5,8 @@ import { DomainError } from './domain-error.js';
  * decimal string such as "45.00" in the API: never a float.
  */
 const DECIMAL = /^(\d{1,8})(?:\.(\d{1,2}))?$/;
+/** The most DECIMAL(10,2) holds, 99,999,999.99: a price, and a booking's or payment's total. */
+export const MAX_AMOUNT_MINOR = 9_999_999_999;
 
 /** "45", "45.5", "45.50" or the JSON number 45.5 → 4550. Refuses negatives, more than 2 decimals, and more than DECIMAL(10,2) holds. */
 export const parseMoney = (value: string | number, field = 'price'): number => {

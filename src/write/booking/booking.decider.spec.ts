@@ -43,12 +43,17 @@ describe('booking', () => {
   });
 
   describe('cancel by the owner', () => {
-    const cancelBy = (userId: string) => ({ type: 'CancelBooking', data: { bookingId, userId } }) as const;
+    const startsAt = '2030-01-02T20:00:00.000Z';
+    const cancelBy = (userId: string, now = '2030-01-01T10:05:00.000Z') => ({ type: 'CancelBooking', data: { bookingId, userId, eventStartsAt: startsAt, now } }) as const;
     it('cancels a pending booking', () => given(placed).when(cancelBy('alice')).then(cancelledBy('owner')));
     it('cancels a confirmed booking (its payment is refunded by the handler)', () =>
       given(placed, confirmed).when(cancelBy('alice')).then(cancelledBy('owner')));
     it('ignores a second cancel', () => given(placed, cancelledBy('owner')).when(cancelBy('alice')).then());
     it("hides other users' bookings", () => given(placed).when(cancelBy('mallory')).thenFails('not-found'));
+    it('refuses to cancel a confirmed booking once its event started', () => {
+      given(placed, confirmed).when(cancelBy('alice', startsAt)).thenFails('unprocessable');
+      given(placed, confirmed).when(cancelBy('alice', '2030-01-03T00:00:00.000Z')).thenFails('unprocessable');
+    });
   });
 
   describe('expire', () => {

@@ -5,7 +5,8 @@ import type { BookingEvent, BookingPlaced, CancellationReason } from './booking.
 // Anything random or time-based arrives inside the command, so decide stays a pure function.
 export type PlaceBooking = { type: 'PlaceBooking'; data: BookingPlaced['data'] };
 export type ConfirmBooking = { type: 'ConfirmBooking'; data: { bookingId: string; paymentId: string; ticketReference: string; now: string } };
-export type CancelBooking = { type: 'CancelBooking'; data: { bookingId: string; userId: string } };
+/** By its owner; `eventStartsAt` is the start of the booking's event (null: not known), `now` the time of asking. */
+export type CancelBooking = { type: 'CancelBooking'; data: { bookingId: string; userId: string; eventStartsAt: string | null; now: string } };
 export type ExpireBooking = { type: 'ExpireBooking'; data: { bookingId: string; now: string } };
 export type CancelForEvent = { type: 'CancelForEvent'; data: { bookingId: string } };
 export type BookingCommand = PlaceBooking | ConfirmBooking | CancelBooking | ExpireBooking | CancelForEvent;
@@ -45,6 +46,10 @@ const cancel = ({ data }: CancelBooking, state: Booking): BookingEvent[] => {
   // Someone else's booking is a 404, not a 403: we do not confirm that it exists.
   if (state.status === 'None' || state.placed.userId !== data.userId) throw new DomainError('not-found', 'No such booking');
   if (state.status === 'CANCELLED') return [];
+  // A ticket used, or that could have been, is not given back by its buyer: once the event started, only the organiser cancels.
+  if (state.status === 'CONFIRMED' && data.eventStartsAt !== null && Date.parse(data.now) >= Date.parse(data.eventStartsAt)) {
+    throw new DomainError('unprocessable', 'The event has started; a confirmed booking can no longer be cancelled', { type: 'event-started' });
+  }
   return [{ type: 'BookingCancelled', data: { bookingId: data.bookingId, reason: 'owner' } }];
 };
 

@@ -8,6 +8,7 @@ import { type ShowEvent, showStream } from '../catalog/show.events.js';
 import { type Venue, type VenueCommand, venueDecider } from '../catalog/venue.decider.js';
 import { type VenueEvent, venueStream } from '../catalog/venue.events.js';
 import { DomainError } from '../domain-error.js';
+import { formatMoney, MAX_AMOUNT_MINOR } from '../money.js';
 import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type Position } from '../event-store/event-store.port.js';
 import { handleCommand, type Loaded, loadState, unwritten } from '../event-store/handle-command.js';
 import { StreamCache } from '../event-store/stream-cache.js';
@@ -57,8 +58,13 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     if (earlier) return earlier;
 
     const { items, currency } = await this.priceSeats(eventId, seatIds);
-    // 1. The seats: this append is where two bookings of one seat are told apart.
-    const reserved = await this.inventory.execute({ type: 'ReserveSeats', data: { eventId, bookingId, seatIds } }, context);
+    const totalMinor = items.reduce((sum, item) => sum + item.priceMinor, 0);
+    if (totalMinor > MAX_AMOUNT_MINOR) {
+      throw new DomainError('invalid', `The total, ${formatMoney(totalMinor)}, is more than one booking can hold (${formatMoney(MAX_AMOUNT_MINOR)}); book fewer seats at once`);
+    }
+    // 1. The seats: this append is where two bookings of one seat are told apart, and where a buyer's seats are counted.
+    const maxSeatsPerUser = this.env.MAX_SEATS_PER_USER_PER_EVENT;
+    const reserved = await this.inventory.execute({ type: 'ReserveSeats', data: { eventId, bookingId, seatIds, userId, maxSeatsPerUser } }, context);
     // 2. The booking. Should it fail, the seats go back: no seat stays held by a booking that does not exist.
     const expiresAt = new Date(Date.now() + this.env.BOOKING_HOLD_SECONDS * 1000).toISOString();
     const data = {
@@ -66,7 +72,7 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
       eventId,
       userId,
       items,
-      totalMinor: items.reduce((sum, item) => sum + item.priceMinor, 0),
+      totalMinor,
       currency,
       expiresAt,
       requestHash,
@@ -96,6 +102,7 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     const { state: event } = await this.shows.load(showStream(eventId));
     if (event.status === 'None') throw new DomainError('not-found', 'No such event');
     if (event.status !== 'PUBLISHED') throw new DomainError('not-bookable', `The event is ${event.status}; it does not sell seats`);
+    if (Date.now() >= Date.parse(event.startTime)) throw new DomainError('not-bookable', 'The event has started; its seats are no longer sold', { type: 'event-started' });
     const { state: venue } = await this.venues.load(venueStream(event.venueId));
     if (venue.status === 'None') throw new DomainError('not-found', 'The event has no venue');
     const unknownSeatIds = seatIds.filter((seatId) => !venue.seats.has(seatId));
@@ -117,7 +124,10 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
  * cancelled — or it is cancelled already and only what it holds is to be given back (the
  * follow-ups reactor sends that for every BookingCancelled, in case a crash came between).
  */
-export type EndBooking = Extract<BookingCommand, { type: 'CancelBooking' | 'ExpireBooking' | 'CancelForEvent' }> | { type: 'SettleCancellation'; data: { bookingId: string } };
+export type EndBooking =
+  | Extract<BookingCommand, { type: 'ExpireBooking' | 'CancelForEvent' }>
+  | { type: 'CancelBooking'; data: { bookingId: string; userId: string } }
+  | { type: 'SettleCancellation'; data: { bookingId: string } };
 
 export class EndBookingMessage extends Command<{ ended: boolean; position: Position | undefined }> {
   constructor(
@@ -143,17 +153,24 @@ export class EndBookingHandler implements ICommandHandler<EndBookingMessage> {
   ) {}
 
   async execute({ command, context }: EndBookingMessage) {
-    const stream = bookingStream(command.data.bookingId);
-    const ended =
-      command.type === 'SettleCancellation'
-        ? { ...(await loadState(this.store, stream, bookingDecider)), events: [] }
-        : await handleCommand(this.store, stream, bookingDecider, command, context);
+    const ended = await this.end(command, context);
     const booking = ended.state;
     if (booking.status !== 'CANCELLED') return { ended: false, position: ended.position };
     const { bookingId, eventId } = booking.placed;
     const released = await this.inventory.execute({ type: 'ReleaseSeats', data: { eventId, bookingId, reason: 'booking-cancelled' } }, context);
     const refunded = booking.paymentId ? await this.commands.execute(new RefundPaymentMessage(booking.paymentId, 'booking-cancelled', context)) : undefined;
     return { ended: ended.events.length > 0, position: latestPosition(ended.position, released.position, refunded?.position) };
+  }
+
+  private async end(command: EndBooking, context: MessageContext) {
+    const stream = bookingStream(command.data.bookingId);
+    if (command.type === 'SettleCancellation') return { ...(await loadState(this.store, stream, bookingDecider)), events: [] };
+    if (command.type !== 'CancelBooking') return handleCommand(this.store, stream, bookingDecider, command, context);
+    // Its owner's cancel is decided knowing when the booking's event starts.
+    const loaded = await loadState(this.store, stream, bookingDecider);
+    const show = loaded.state.status === 'None' ? undefined : (await loadState(this.store, showStream(loaded.state.placed.eventId), showDecider)).state;
+    const eventStartsAt = show && show.status !== 'None' ? show.startTime : null;
+    return handleCommand(this.store, stream, bookingDecider, { type: 'CancelBooking', data: { ...command.data, eventStartsAt, now: new Date().toISOString() } }, context, loaded);
   }
 }
 

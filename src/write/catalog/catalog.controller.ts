@@ -54,7 +54,7 @@ export class CatalogController {
       currency: 'USD',
       prices: toPrices(body),
     };
-    const { position } = await this.run({ type: 'CreateShow', data }, request, user);
+    const { position } = await this.run({ type: 'CreateShow', data: { ...data, now: new Date().toISOString() } }, request, user);
     return { id: eventId, status: 'DRAFT', position };
   }
 
@@ -67,7 +67,7 @@ export class CatalogController {
   @Post('events/:eventId/publish')
   @HttpCode(200)
   async publish(@Param() { eventId }: EventIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser) {
-    const { position } = await this.run({ type: 'PublishShow', data: { eventId } }, request, user);
+    const { position } = await this.run({ type: 'PublishShow', data: { eventId, now: new Date().toISOString() } }, request, user);
     return { status: 'PUBLISHED', position };
   }
 

@@ -3,21 +3,24 @@ import type { Decider } from '../event-store/handle-command.js';
 import type { SeatType } from './venue.events.js';
 import type { EventCreated, Price, ShowEvent } from './show.events.js';
 
-export type CreateShow = { type: 'CreateShow'; data: EventCreated['data'] };
+// `now`, the time of asking, arrives inside the command: decide stays pure.
+export type CreateShow = { type: 'CreateShow'; data: EventCreated['data'] & { now: string } };
 export type ChangePrices = { type: 'ChangePrices'; data: { eventId: string; prices: Price[] } };
-export type PublishShow = { type: 'PublishShow'; data: { eventId: string } };
+export type PublishShow = { type: 'PublishShow'; data: { eventId: string; now: string } };
 export type CancelShow = { type: 'CancelShow'; data: { eventId: string } };
 export type ShowCommand = CreateShow | ChangePrices | PublishShow | CancelShow;
 
 export type ShowStatus = 'DRAFT' | 'PUBLISHED' | 'CANCELLED' | 'COMPLETED';
 export type Show =
   | { status: 'None' }
-  | { status: ShowStatus; venueId: string; currency: string; prices: Map<SeatType, number> };
+  | { status: ShowStatus; venueId: string; startTime: string; currency: string; prices: Map<SeatType, number> };
 
 const create = ({ data }: CreateShow, state: Show): ShowEvent[] => {
+  const { now, ...created } = data;
   if (state.status !== 'None') throw new DomainError('conflict', 'This event exists already');
   if (Date.parse(data.endTime) <= Date.parse(data.startTime)) throw new DomainError('invalid', 'endTime must be after startTime');
-  return [{ type: 'EventCreated', data }];
+  if (Date.parse(data.startTime) <= Date.parse(now)) throw new DomainError('invalid', 'startTime must be in the future');
+  return [{ type: 'EventCreated', data: created }];
 };
 
 const changePrices = ({ data }: ChangePrices, state: Show): ShowEvent[] => {
@@ -33,7 +36,8 @@ const publish = ({ data }: PublishShow, state: Show): ShowEvent[] => {
   if (state.status === 'PUBLISHED') return [];
   if (state.status !== 'DRAFT') throw new DomainError('unprocessable', `A ${state.status} event cannot be published`);
   if (state.prices.size === 0) throw new DomainError('unprocessable', 'An event needs at least one price before it is published');
-  return [{ type: 'EventPublished', data }];
+  if (Date.parse(data.now) >= Date.parse(state.startTime)) throw new DomainError('unprocessable', 'The event has started; it can no longer be published', { type: 'event-started' });
+  return [{ type: 'EventPublished', data: { eventId: data.eventId } }];
 };
 
 const cancel = ({ data }: CancelShow, state: Show): ShowEvent[] => {
@@ -50,8 +54,8 @@ export const showDecider: Decider<Show, ShowCommand, ShowEvent> = {
   initialState: () => ({ status: 'None' }),
   evolve: (state, event) => {
     if (event.type === 'EventCreated') {
-      const { venueId, currency, prices } = event.data;
-      return { status: 'DRAFT', venueId, currency, prices: withPrices(new Map(), prices) };
+      const { venueId, startTime, currency, prices } = event.data;
+      return { status: 'DRAFT', venueId, startTime, currency, prices: withPrices(new Map(), prices) };
     }
     if (state.status === 'None') return state;
     switch (event.type) {

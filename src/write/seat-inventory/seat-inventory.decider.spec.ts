@@ -6,8 +6,14 @@ import type { SeatInventoryEvent, SeatsReleased, SeatsReserved } from './seat-in
 
 const given = specification(seatInventoryDecider);
 const eventId = 'e-1';
-const reserve = (bookingId: string, ...seatIds: string[]): ReserveSeats => ({ type: 'ReserveSeats', data: { eventId, bookingId, seatIds } });
-const reserved = (bookingId: string, ...seatIds: string[]): SeatsReserved => ({ type: 'SeatsReserved', data: { eventId, bookingId, seatIds } });
+// Each booking is its own user's unless a test says otherwise: user-b-1 holds b-1.
+const reserveAs = (userId: string, bookingId: string, ...seatIds: string[]): ReserveSeats => ({
+  type: 'ReserveSeats',
+  data: { eventId, bookingId, seatIds, userId, maxSeatsPerUser: 4 },
+});
+const reservedAs = (userId: string, bookingId: string, ...seatIds: string[]): SeatsReserved => ({ type: 'SeatsReserved', data: { eventId, bookingId, seatIds, userId } });
+const reserve = (bookingId: string, ...seatIds: string[]) => reserveAs(`user-${bookingId}`, bookingId, ...seatIds);
+const reserved = (bookingId: string, ...seatIds: string[]) => reservedAs(`user-${bookingId}`, bookingId, ...seatIds);
 const released = (bookingId: string, ...seatIds: string[]): SeatsReleased => ({
   type: 'SeatsReleased',
   data: { eventId, bookingId, seatIds, reason: 'booking-cancelled' },
@@ -27,6 +33,21 @@ describe('seat inventory', () => {
     const release = { type: 'ReleaseSeats', data: { eventId, bookingId: 'b-1', reason: 'booking-cancelled' } } as const;
     given(reserved('b-1', 's-1', 's-2')).when(release).then(released('b-1', 's-1', 's-2'));
     given(reserved('b-1', 's-1'), released('b-1', 's-1')).when(release).then();
+  });
+  it('holds a buyer to MAX_SEATS_PER_USER_PER_EVENT over all their bookings, and counts released seats out', () => {
+    given(reservedAs('alice', 'b-1', 's-1', 's-2', 's-3')).when(reserveAs('alice', 'b-2', 's-4')).then(reservedAs('alice', 'b-2', 's-4'));
+    given(reservedAs('alice', 'b-1', 's-1', 's-2', 's-3'))
+      .when(reserveAs('alice', 'b-2', 's-4', 's-5'))
+      .thenFails('conflict', { type: 'seat-limit-reached', limit: 4, held: 3 });
+    given(reservedAs('alice', 'b-1', 's-1', 's-2', 's-3'), { ...released('b-1', 's-1', 's-2', 's-3') })
+      .when(reserveAs('alice', 'b-2', 's-4', 's-5', 's-6', 's-7'))
+      .then(reservedAs('alice', 'b-2', 's-4', 's-5', 's-6', 's-7'));
+    given(reservedAs('alice', 'b-1', 's-1', 's-2', 's-3')).when(reserveAs('bob', 'b-2', 's-4', 's-5', 's-6', 's-7')).then(reservedAs('bob', 'b-2', 's-4', 's-5', 's-6', 's-7'));
+  });
+  it('counts reservations recorded before the limit (no userId) for nobody', () => {
+    const legacy: SeatsReserved = { type: 'SeatsReserved', data: { eventId, bookingId: 'b-0', seatIds: ['s-1', 's-2', 's-3', 's-4'] } };
+    given(legacy).when(reserveAs('alice', 'b-1', 's-5', 's-6', 's-7', 's-8')).then(reservedAs('alice', 'b-1', 's-5', 's-6', 's-7', 's-8'));
+    given(legacy, released('b-0', 's-1', 's-2', 's-3', 's-4')).when(reserveAs('alice', 'b-1', 's-1')).then(reservedAs('alice', 'b-1', 's-1'));
   });
   it('closes sales once, and then reserves nothing', () => {
     const closeSales = { type: 'CloseSales', data: { eventId } } as const;
@@ -58,7 +79,16 @@ describe('seat inventory', () => {
 
     it('decides any batch exactly as one command at a time, appended in turn', () => {
       const command = fc.oneof(
-        fc.record({ type: fc.constant('ReserveSeats' as const), data: fc.record({ eventId: fc.constant(eventId), bookingId: fc.constantFrom('b-1', 'b-2', 'b-3', 'b-4'), seatIds: fc.uniqueArray(fc.constantFrom('s-1', 's-2', 's-3', 's-4', 's-5'), { minLength: 1, maxLength: 3 }) }) }),
+        fc.record({
+          type: fc.constant('ReserveSeats' as const),
+          data: fc.record({
+            eventId: fc.constant(eventId),
+            bookingId: fc.constantFrom('b-1', 'b-2', 'b-3', 'b-4'),
+            seatIds: fc.uniqueArray(fc.constantFrom('s-1', 's-2', 's-3', 's-4', 's-5'), { minLength: 1, maxLength: 3 }),
+            userId: fc.constantFrom('alice', 'bob'),
+            maxSeatsPerUser: fc.constant(3),
+          }),
+        }),
         fc.record({ type: fc.constant('ReleaseSeats' as const), data: fc.record({ eventId: fc.constant(eventId), bookingId: fc.constantFrom('b-1', 'b-2', 'b-3', 'b-4'), reason: fc.constant('booking-cancelled' as const) }) }),
         fc.record({ type: fc.constant('CloseSales' as const), data: fc.record({ eventId: fc.constant(eventId) }) }),
       );
@@ -78,9 +108,15 @@ describe('seat inventory', () => {
           };
           const history = decided(before).flatMap((outcome) => ('events' in outcome ? outcome.events : []));
           const state = stateOf(...history);
-          const snapshot = JSON.stringify([[...state.holders], [...state.bookings], state.closed]);
+          const snapshotOf = () => JSON.stringify([[...state.holders], [...state.bookings], [...state.owners], [...state.seatsOfUser], state.closed]);
+          const snapshot = snapshotOf();
           expect(decideBatch(batch, state)).toEqual(decided([...before, ...batch]).slice(before.length));
-          expect(JSON.stringify([[...state.holders], [...state.bookings], state.closed])).toBe(snapshot);
+          expect(snapshotOf()).toBe(snapshot);
+          // What each user holds is what their bookings hold, never over the limit.
+          const counted = new Map<string, number>();
+          for (const [bookingId, seatIds] of state.bookings) counted.set(state.owners.get(bookingId)!, (counted.get(state.owners.get(bookingId)!) ?? 0) + seatIds.length);
+          expect(new Map([...state.seatsOfUser].sort())).toEqual(new Map([...counted].sort()));
+          for (const held of state.seatsOfUser.values()) expect(held).toBeLessThanOrEqual(3);
         }),
         { numRuns: 500 },
       );

@@ -2,7 +2,8 @@ import { DomainError } from '../domain-error.js';
 import type { Decider } from '../event-store/handle-command.js';
 import type { SeatInventoryEvent, SeatsReleased } from './seat-inventory.events.js';
 
-export type ReserveSeats = { type: 'ReserveSeats'; data: { eventId: string; bookingId: string; seatIds: string[] } };
+/** `maxSeatsPerUser`: MAX_SEATS_PER_USER_PER_EVENT, in the command so that decide stays pure. */
+export type ReserveSeats = { type: 'ReserveSeats'; data: { eventId: string; bookingId: string; seatIds: string[]; userId: string; maxSeatsPerUser: number } };
 export type ReleaseSeats = { type: 'ReleaseSeats'; data: { eventId: string; bookingId: string; reason: SeatsReleased['data']['reason'] } };
 export type CloseSales = { type: 'CloseSales'; data: { eventId: string } };
 export type SeatInventoryCommand = ReserveSeats | ReleaseSeats | CloseSales;
@@ -16,9 +17,12 @@ type InventoryView = {
   holders: Table<string, string>;
   /** booking id → its seats, for releases and idempotent retries. */
   bookings: Table<string, string[]>;
+  /** booking id → the user it is for; user id → how many seats their bookings hold (PENDING and CONFIRMED). */
+  owners: Table<string, string>;
+  seatsOfUser: Table<string, number>;
   closed: boolean;
 };
-export type SeatInventory = InventoryView & { holders: Map<string, string>; bookings: Map<string, string[]> };
+export type SeatInventory = InventoryView & { holders: Map<string, string>; bookings: Map<string, string[]>; owners: Map<string, string>; seatsOfUser: Map<string, number> };
 
 const sameSeats = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
@@ -34,7 +38,15 @@ const reserve = ({ data }: ReserveSeats, inventory: InventoryView): SeatInventor
   if (conflictingSeatIds.length > 0) {
     throw new DomainError('conflict', 'Some of these seats are already taken', { conflictingSeatIds });
   }
-  return [{ type: 'SeatsReserved', data }];
+  // One account must not hold a venue: what a user holds here counts, whichever booking holds it.
+  const { maxSeatsPerUser, ...reserved } = data;
+  const holding = inventory.seatsOfUser.get(data.userId) ?? 0;
+  if (holding + data.seatIds.length > maxSeatsPerUser) {
+    throw new DomainError('conflict', `A buyer may hold at most ${maxSeatsPerUser} seats of an event; you hold ${holding}`, {
+      type: 'seat-limit-reached', limit: maxSeatsPerUser, held: holding,
+    });
+  }
+  return [{ type: 'SeatsReserved', data: reserved }];
 };
 
 const release = ({ data }: ReleaseSeats, inventory: InventoryView): SeatInventoryEvent[] => {
@@ -65,16 +77,31 @@ const decide = (command: SeatInventoryCommand, inventory: InventoryView): SeatIn
  */
 const evolve = <T extends InventoryView>(state: T, event: SeatInventoryEvent): T => {
   switch (event.type) {
-    case 'SeatsReserved':
-      for (const seatId of event.data.seatIds) state.holders.set(seatId, event.data.bookingId);
-      state.bookings.set(event.data.bookingId, event.data.seatIds);
-      return state;
-    case 'SeatsReleased':
-      for (const seatId of event.data.seatIds) {
-        if (state.holders.get(seatId) === event.data.bookingId) state.holders.delete(seatId);
+    case 'SeatsReserved': {
+      const { bookingId, seatIds, userId } = event.data;
+      for (const seatId of seatIds) state.holders.set(seatId, bookingId);
+      state.bookings.set(bookingId, seatIds);
+      if (userId !== undefined) {
+        state.owners.set(bookingId, userId);
+        state.seatsOfUser.set(userId, (state.seatsOfUser.get(userId) ?? 0) + seatIds.length);
       }
-      state.bookings.delete(event.data.bookingId);
       return state;
+    }
+    case 'SeatsReleased': {
+      const { bookingId, seatIds } = event.data;
+      for (const seatId of seatIds) {
+        if (state.holders.get(seatId) === bookingId) state.holders.delete(seatId);
+      }
+      const userId = state.owners.get(bookingId);
+      if (userId !== undefined && state.bookings.has(bookingId)) {
+        const left = (state.seatsOfUser.get(userId) ?? 0) - (state.bookings.get(bookingId)?.length ?? 0);
+        if (left > 0) state.seatsOfUser.set(userId, left);
+        else state.seatsOfUser.delete(userId);
+        state.owners.delete(bookingId);
+      }
+      state.bookings.delete(bookingId);
+      return state;
+    }
     case 'SalesClosed':
       state.closed = true;
       return state;
@@ -82,7 +109,7 @@ const evolve = <T extends InventoryView>(state: T, event: SeatInventoryEvent): T
 };
 
 export const seatInventoryDecider: Decider<SeatInventory, SeatInventoryCommand, SeatInventoryEvent> = {
-  initialState: () => ({ holders: new Map(), bookings: new Map(), closed: false }),
+  initialState: () => ({ holders: new Map(), bookings: new Map(), owners: new Map(), seatsOfUser: new Map(), closed: false }),
   evolve,
   decide,
 };
@@ -116,7 +143,9 @@ export type BatchOutcome = { events: SeatInventoryEvent[] } | { error: unknown }
  * decide and evolve as one command at a time, over a draft of the state.
  */
 export const decideBatch = (commands: SeatInventoryCommand[], state: SeatInventory): BatchOutcome[] => {
-  const draft: InventoryView = { holders: new Draft(state.holders), bookings: new Draft(state.bookings), closed: state.closed };
+  const draft: InventoryView = {
+    holders: new Draft(state.holders), bookings: new Draft(state.bookings), owners: new Draft(state.owners), seatsOfUser: new Draft(state.seatsOfUser), closed: state.closed,
+  };
   return commands.map((command) => {
     try {
       const events = decide(command, draft);
