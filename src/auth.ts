@@ -18,6 +18,7 @@ import { ApiBearerAuth } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { Environment } from './config.js';
+import { unstorable } from './validation.js';
 
 /**
  * Bearer JWTs (SPEC §4 "Auth"): RS256 through JWKS when AUTH_JWKS_URI is set (production),
@@ -34,6 +35,9 @@ type AuthSettings = Pick<Environment, 'AUTH_JWT_SECRET' | 'AUTH_JWKS_URI' | 'AUT
 
 // Failures of fetching the key set, not of the token: answering 401 would make clients drop good tokens.
 const KEY_SOURCE_FAILURES = new Set(['ERR_JOSE_GENERIC', 'ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID']);
+
+/** The read models keep user ids in varchar(255) columns (booking.bookings.user_id). */
+const USER_ID_MAX_LENGTH = 255;
 
 export const createTokenVerifier = (settings: AuthSettings): TokenVerifier => {
   const logger = new Logger('Auth');
@@ -78,7 +82,11 @@ export const createTokenVerifier = (settings: AuthSettings): TokenVerifier => {
       throw new UnauthorizedException(error instanceof errors.JWTExpired ? 'The token has expired' : 'The token is not valid');
     }
     const { sub, permissions = [] } = payload;
-    const wellFormed = typeof sub === 'string' && sub !== '' && Array.isArray(permissions) && permissions.every((p) => typeof p === 'string');
+    // The user id goes into events and varchar(255) columns: a longer one fails the read model's
+    // insert, and text PostgreSQL cannot store fails the append. Refused here instead, as a 401.
+    const wellFormed =
+      typeof sub === 'string' && sub !== '' && sub.length <= USER_ID_MAX_LENGTH && !unstorable(sub) &&
+      Array.isArray(permissions) && permissions.every((p) => typeof p === 'string');
     if (!wellFormed) throw new UnauthorizedException('The token is not valid');
     return { user: { userId: sub, permissions }, expiresAt: payload.exp! * 1000 };
   }
