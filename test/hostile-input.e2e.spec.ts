@@ -238,6 +238,21 @@ describe('hostile input on every route', () => {
     }
   });
 
+  it('a price list naming one seat type twice: 400 on creating an event and on changing its prices, nothing written', async () => {
+    const twice = [{ seatType: 'VIP', price: '10.00' }, { seatType: 'REGULAR', price: '5.00' }, { seatType: 'VIP', price: '20.00' }];
+    const event = { venueId: ids.venueId, name: 'Gig', startTime: '2030-01-01T20:00:00Z', endTime: '2030-01-01T23:00:00Z' };
+    // A draft: a published event's prices cannot change at all, which would hide what is checked here.
+    const draft = await request(app.getHttpServer()).post('/events').set('authorization', admin).send({ ...event, prices: [{ seatType: 'VIP', price: '10.00' }] }).expect(201);
+    const sent: Sent[] = [
+      { method: 'post', path: '/events', body: { ...event, prices: twice } },
+      { method: 'put', path: `/events/${draft.body.id}/prices`, body: { prices: twice } },
+    ];
+    for (const one of sent) {
+      const { status, body } = await check(one, admin);
+      expect({ path: one.path, status, detail: body.detail }).toEqual({ path: one.path, status: 400, detail: expect.stringMatching(/each seat type at most once/) });
+    }
+  });
+
   it('left no event of any refused request in the log, including follow-ups written after the answer', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // the test provider answers the webhook after the 202
     expect((await eventsOfRefused()).map((e) => `${e.type} ${e.metadata.correlationId}`)).toEqual([]);
