@@ -253,6 +253,15 @@ describe('hostile input on every route', () => {
     }
   });
 
+  it('the payment webhook: a fractional timestamp or a second v1 is refused with 401, though the MAC in it is right', async () => {
+    const raw = JSON.stringify({ id: 'evt_strict', type: 'payment.succeeded', data: { paymentId: ids.bookingId, attempt: 1, externalId: 'ch_strict', reason: null } });
+    const [timestamp, v1] = signWebhook(raw, DEVELOPMENT_WEBHOOK_SECRET).split(',');
+    for (const signature of [`${timestamp}.0,${v1}`, `${timestamp},v1=${'0'.repeat(64)},${v1}`]) {
+      const { status } = await check({ method: 'post', path: '/payments/webhook', raw, headers: { 'eventix-signature': signature } }, undefined);
+      expect({ signature, status }).toEqual({ signature, status: 401 });
+    }
+  });
+
   it('left no event of any refused request in the log, including follow-ups written after the answer', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // the test provider answers the webhook after the 202
     expect((await eventsOfRefused()).map((e) => `${e.type} ${e.metadata.correlationId}`)).toEqual([]);
