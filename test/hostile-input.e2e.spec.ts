@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import fc from 'fast-check';
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { DEVELOPMENT_WEBHOOK_SECRET } from '../src/config.js';
 import { normalizePosition } from '../src/write/event-store/event-store.port.js';
@@ -46,7 +47,7 @@ const hostileSegment = fc.oneof(hostileString.filter((s) => s.length > 0 && s.le
 /** Header values must be visible ASCII for any HTTP client to send them. */
 const hostileHeader = fc.oneof(fc.string({ maxLength: 300 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')), fc.constantFrom('', ' ', 'x'.repeat(300), '0:0', '99999999999999999999:99999999999999999999', '-1', "' OR 1=1"));
 
-type Sent = { method: 'get' | 'post' | 'put'; path: string; body?: unknown; raw?: string; contentType?: string; headers?: Record<string, string | undefined> };
+type Sent = { method: 'get' | 'post' | 'put'; path: string; body?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string | undefined> };
 
 describe('hostile input on every route', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -92,7 +93,8 @@ describe('hostile input on every route', () => {
     let req = request(app.getHttpServer())[method](path).timeout(8_000).set('x-correlation-id', correlationId);
     if (token) req = req.set('authorization', token);
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) req = req.set(name, value);
-    if (raw !== undefined) req = req.set('content-type', contentType ?? 'application/json').send(raw);
+    // Bytes as given: superagent would write a Buffer under a JSON content type as JSON text.
+    if (raw !== undefined) req = req.set('content-type', contentType ?? 'application/json').serialize((bytes) => bytes).send(raw);
     // JSON scalars (a bare number, string, null) as the JSON text a client would put on the wire.
     else if (body !== undefined) req = typeof body === 'object' && body !== null ? req.send(body) : req.set('content-type', 'application/json').send(JSON.stringify(body));
     const response = await req;
@@ -260,6 +262,24 @@ describe('hostile input on every route', () => {
       const { status } = await check({ method: 'post', path: '/payments/webhook', raw, headers: { 'eventix-signature': signature } }, undefined);
       expect({ signature, status }).toEqual({ signature, status: 401 });
     }
+  });
+
+  it("a body that does not decode as its Content-Encoding says: 400 in this service's words, not zlib's; an encoding it does not read: 415", async () => {
+    const venue = Buffer.from(JSON.stringify({ name: 'Hall' }));
+    const sent: [string, Buffer, number, string][] = [
+      ['gzip', Buffer.from('not gzip at all'), 400, 'The body does not decode as its Content-Encoding says'],
+      ['deflate', Buffer.from('not deflate at all'), 400, 'The body does not decode as its Content-Encoding says'],
+      ['br', Buffer.from('not brotli at all'), 400, 'The body does not decode as its Content-Encoding says'],
+      ['gzip', gzipSync(venue).subarray(0, 12), 400, 'The body does not decode as its Content-Encoding says'], // cut short
+      ['compress', venue, 415, 'The body has an encoding this service does not read'],
+      ['x-gzip', gzipSync(venue), 415, 'The body has an encoding this service does not read'],
+    ];
+    for (const [encoding, raw, expected, detail] of sent) {
+      const { status, body } = await check({ method: 'post', path: '/venues', raw, headers: { 'content-encoding': encoding } }, admin);
+      expect({ encoding, status, detail: body.detail }).toEqual({ encoding, status: expected, detail });
+    }
+    // A body that does decode is read as usual.
+    await request(app.getHttpServer()).post('/venues').set('authorization', admin).set('content-type', 'application/json').set('content-encoding', 'gzip').serialize((bytes) => bytes).send(gzipSync(venue)).expect(201);
   });
 
   it('left no event of any refused request in the log, including follow-ups written after the answer', async () => {
