@@ -86,7 +86,7 @@ describe('hostile input on every route', () => {
 
   /**
    * Sends one request and checks the contract: an answer within the time limit, never a 5xx, every
-   * error a problem+json with its status, and no event from a refused request.
+   * error a problem+json with its status, no X-Powered-By, and no event from a refused request.
    */
   const check = async ({ method, path, body, raw, contentType, headers = {} }: Sent, token: string | undefined): Promise<request.Response> => {
     const correlationId = `fuzz-${++tried}`;
@@ -101,6 +101,8 @@ describe('hostile input on every route', () => {
     const context = { method, path: path.slice(0, 200), body: JSON.stringify(body ?? raw)?.slice(0, 300), headers, status: response.status, answer: response.text.slice(0, 300) };
     if (response.status >= 500) failures++;
     expect(context).toEqual({ ...context, status: response.status >= 500 ? 'not a 5xx' : response.status });
+    // Which framework answers is of use to an attacker only.
+    expect({ ...context, poweredBy: response.headers['x-powered-by'] }).toEqual({ ...context, poweredBy: undefined });
     if (response.status >= 400) {
       refusedRequests.add(correlationId);
       expect({ ...context, type: response.headers['content-type'] }).toEqual({ ...context, type: expect.stringMatching(/^application\/problem\+json/) });
@@ -280,6 +282,13 @@ describe('hostile input on every route', () => {
     }
     // A body that does decode is read as usual.
     await request(app.getHttpServer()).post('/venues').set('authorization', admin).set('content-type', 'application/json').set('content-encoding', 'gzip').serialize((bytes) => bytes).send(gzipSync(venue)).expect(201);
+  });
+
+  it('no response names the framework that made it (no X-Powered-By): docs, console, metrics, health, unknown paths', async () => {
+    for (const path of ['/events', '/docs', '/docs-json', '/console/', '/metrics', '/health/live', '/no-such-route']) {
+      const response = await request(app.getHttpServer()).get(path);
+      expect({ path, poweredBy: response.headers['x-powered-by'] }).toEqual({ path, poweredBy: undefined });
+    }
   });
 
   it('left no event of any refused request in the log, including follow-ups written after the answer', async () => {
