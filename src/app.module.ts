@@ -97,6 +97,7 @@ export class AppModule {
 /** What main.ts and the tests both apply: the HTTP contract's errors, validation, limits and docs. */
 export const configureApp = (app: NestExpressApplication): NestExpressApplication => {
   app.enableShutdownHooks();
+  app.disable('x-powered-by'); // which framework answers is of use to an attacker only
   app.use(app.get(HttpDrain).middleware); // every app configured here provides HttpDrain
   app.useBodyParser('json', { limit: '64kb' });
   app.useGlobalFilters(new ProblemDetailsFilter());

@@ -45,7 +45,8 @@ const startAuthApp = async (env: Record<string, string>): Promise<NestExpressApp
 };
 
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const inFiveMinutes = () => Math.floor(Date.now() / 1000) + 300;
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const inFiveMinutes = () => nowSeconds() + 300;
 /** For claims bearer() does not write: signed right, so only the claims are wrong. */
 const signedClaims = async (claims: Record<string, unknown>) =>
   `Bearer ${await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(DEVELOPMENT_JWT_SECRET))}`;
@@ -81,11 +82,25 @@ describe('auth with HS256 tokens (outside production)', () => {
     ['a token without sub', () => signedClaims({}), 'The token is not valid'],
     ['a token with an empty sub', () => signedClaims({ sub: '' }), 'The token is not valid'],
     ['a token whose permissions are not strings', () => signedClaims({ sub: 'alice', permissions: 'catalog:write' }), 'The token is not valid'],
+    ['a token whose sub is longer than a user id can be (256 characters)', () => signedClaims({ sub: 'a'.repeat(256) }), 'The token is not valid'],
+    ['a token whose sub is 10,000 characters', () => signedClaims({ sub: 'a'.repeat(10_000) }), 'The token is not valid'],
+    ['a token whose sub holds a NUL (no database stores it)', () => signedClaims({ sub: 'alice\u0000' }), 'The token is not valid'],
+    ['a token whose sub holds a lone UTF-16 surrogate', () => signedClaims({ sub: 'alice\ud800' }), 'The token is not valid'],
+    ['a token issued a minute in the future (beyond the 5 s clock tolerance)', () => signedClaims({ sub: 'alice', iat: nowSeconds() + 60 }), 'The token is not valid'],
   ];
   it.each(refused)('refuses %s with a 401 problem', async (_, header, detail) => {
     const value = await header();
     const call = request(app.getHttpServer()).get('/me');
     expectUnauthorized(await (value === undefined ? call : call.set('Authorization', value)), detail);
+  });
+
+  it('lets in a sub of 255 characters, the most a user id column holds', async () => {
+    const response = await request(app.getHttpServer()).get('/me').set('Authorization', await signedClaims({ sub: 'a'.repeat(255) })).expect(200);
+    expect(response.body.userId).toHaveLength(255);
+  });
+
+  it("lets in a token issued a moment ahead, within the clock tolerance (the issuer's clock may run fast)", async () => {
+    await request(app.getHttpServer()).get('/me').set('Authorization', await signedClaims({ sub: 'alice', iat: nowSeconds() + 3 })).expect(200);
   });
 
   it('refuses a token without the needed permission with a 403 problem', async () => {

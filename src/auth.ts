@@ -18,6 +18,7 @@ import { ApiBearerAuth } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { Environment } from './config.js';
+import { unstorable } from './validation.js';
 
 /**
  * Bearer JWTs (SPEC §4 "Auth"): RS256 through JWKS when AUTH_JWKS_URI is set (production),
@@ -35,6 +36,12 @@ type AuthSettings = Pick<Environment, 'AUTH_JWT_SECRET' | 'AUTH_JWKS_URI' | 'AUT
 // Failures of fetching the key set, not of the token: answering 401 would make clients drop good tokens.
 const KEY_SOURCE_FAILURES = new Set(['ERR_JOSE_GENERIC', 'ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID']);
 
+/** How far the issuer's clock may be from ours, for exp, nbf and iat. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+
+/** The read models keep user ids in varchar(255) columns (booking.bookings.user_id). */
+const USER_ID_MAX_LENGTH = 255;
+
 export const createTokenVerifier = (settings: AuthSettings): TokenVerifier => {
   const logger = new Logger('Auth');
   const key = settings.AUTH_JWKS_URI
@@ -46,7 +53,7 @@ export const createTokenVerifier = (settings: AuthSettings): TokenVerifier => {
     issuer: settings.AUTH_ISSUER,
     audience: settings.AUTH_AUDIENCE,
     requiredClaims: ['sub', 'exp'],
-    clockTolerance: 5,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
   };
   logger.log(settings.AUTH_JWKS_URI ? `Tokens: RS256 with keys from ${settings.AUTH_JWKS_URI}` : 'Tokens: HS256 with AUTH_JWT_SECRET');
 
@@ -77,8 +84,18 @@ export const createTokenVerifier = (settings: AuthSettings): TokenVerifier => {
       logger.debug(`Token refused: ${error.code} ${error.message}`);
       throw new UnauthorizedException(error instanceof errors.JWTExpired ? 'The token has expired' : 'The token is not valid');
     }
-    const { sub, permissions = [] } = payload;
-    const wellFormed = typeof sub === 'string' && sub !== '' && Array.isArray(permissions) && permissions.every((p) => typeof p === 'string');
+    const { sub, iat, permissions = [] } = payload;
+    // jose checks iat only under maxTokenAge, which would also cap how long a token lives; a token
+    // issued in the future means a clock or an issuer gone wrong.
+    if (iat !== undefined && iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) {
+      logger.debug(`Token refused: issued at ${iat}, in the future`);
+      throw new UnauthorizedException('The token is not valid');
+    }
+    // The user id goes into events and varchar(255) columns: a longer one fails the read model's
+    // insert, and text PostgreSQL cannot store fails the append. Refused here instead, as a 401.
+    const wellFormed =
+      typeof sub === 'string' && sub !== '' && sub.length <= USER_ID_MAX_LENGTH && !unstorable(sub) &&
+      Array.isArray(permissions) && permissions.every((p) => typeof p === 'string');
     if (!wellFormed) throw new UnauthorizedException('The token is not valid');
     return { user: { userId: sub, permissions }, expiresAt: payload.exp! * 1000 };
   }

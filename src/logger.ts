@@ -1,9 +1,25 @@
 import { type LoggerService } from '@nestjs/common';
-import { pino, type Logger as Pino } from 'pino';
+import { type DestinationStream, pino, type Logger as Pino } from 'pino';
+import { pinoHttp } from 'pino-http';
 
-/** Structured JSON logs (pino), one line per entry; Nest's own Logger writes through it. */
-export const createPino = (level: string): Pino =>
-  pino({ level, base: { service: 'eventix' }, timestamp: pino.stdTimeFunctions.isoTime });
+/** Headers that carry credentials. A log is read by more people, and kept longer, than a request lives. */
+const SECRET_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'eventix-signature'];
+
+/** Structured JSON logs (pino), one line per entry; Nest's own Logger writes through it. Standard output unless told otherwise. */
+export const createPino = (level: string, destination?: DestinationStream): Pino =>
+  pino(
+    {
+      level,
+      base: { service: 'eventix' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Here, not in the request logger: every logger made from this one (pino-http's children too) redacts.
+      redact: { paths: SECRET_HEADERS.flatMap((name) => [`req.headers["${name}"]`, `res.headers["${name}"]`]), censor: '[redacted]' },
+    },
+    destination,
+  );
+
+/** One line per request but /health's, with its headers (the secret ones redacted by createPino). */
+export const requestLogger = (logger: Pino) => pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/health' } });
 
 export class PinoLoggerService implements LoggerService {
   constructor(private readonly pino: Pino) {}

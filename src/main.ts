@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { pinoHttp } from 'pino-http';
 import { AppModule, configureApp } from './app.module.js';
 import { ConfigurationError, validateEnvironment } from './config.js';
-import { createPino, PinoLoggerService } from './logger.js';
+import { createPino, PinoLoggerService, requestLogger } from './logger.js';
 
 const bootstrap = async () => {
   // Checked here first so that a bad variable stops the service with its name, before anything starts.
@@ -15,7 +14,7 @@ const bootstrap = async () => {
     bodyParser: false,
     rawBody: true, // the payment webhook's signature covers the raw bytes
   });
-  app.use(pinoHttp({ logger: pino, autoLogging: { ignore: (req) => req.url === '/health' } }));
+  app.use(requestLogger(pino));
   configureApp(app);
   await app.listen(env.PORT);
   pino.info({ port: env.PORT }, `Eventix listening on http://localhost:${env.PORT} (OpenAPI at /docs)`);

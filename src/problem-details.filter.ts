@@ -41,6 +41,15 @@ const BODY_PARSER_DETAIL: Record<string, string> = {
   'charset.unsupported': 'The body has a charset this service does not read',
 };
 
+const bodyParserDetail = (cause: unknown): string | undefined => {
+  const { type, errno } = (cause ?? {}) as { type?: unknown; errno?: unknown };
+  if (typeof type === 'string') return BODY_PARSER_DETAIL[type];
+  // No type: zlib's own error ("incorrect header check", "unexpected end of file"), passed on as
+  // it came. The client learns what it can mend, not how our decompressor failed.
+  if (typeof errno === 'number') return 'The body does not decode as its Content-Encoding says';
+  return undefined;
+};
+
 const NETWORK_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /**
@@ -69,8 +78,8 @@ export const toProblem = (error: unknown): Problem => {
   }
   if (error instanceof HttpException) {
     const problem = fromHttpException(error);
-    const parserError = (error.cause as { type?: string } | undefined)?.type;
-    return parserError && BODY_PARSER_DETAIL[parserError] ? { ...problem, detail: BODY_PARSER_DETAIL[parserError] } : problem;
+    const detail = bodyParserDetail(error.cause);
+    return detail ? { ...problem, detail } : problem;
   }
   if (isUnavailable(error)) {
     return { type: problemType('unavailable'), title: 'Service Unavailable', status: 503, detail: 'A store this service needs cannot be reached right now; retry shortly' };

@@ -7,7 +7,7 @@ export const MAX_DEPTH = 32;
  * Text PostgreSQL cannot store, in jsonb or text: a lone UTF-16 surrogate (not Unicode at all) or a
  * NUL character. Left in, it reaches the append and fails there, as a 500.
  */
-const unstorable = (text: string): boolean => !(text as string & { isWellFormed(): boolean }).isWellFormed() || text.includes('\u0000');
+export const unstorable = (text: string): boolean => !(text as string & { isWellFormed(): boolean }).isWellFormed() || text.includes('\u0000');
 
 /** What is wrong with the input as a whole, if anything. Iterative on purpose: walking it must not itself recurse. */
 const problemOf = (value: unknown, depthLimit: number): 'depth' | 'text' | undefined => {

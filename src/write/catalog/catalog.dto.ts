@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
+  ArrayUnique,
   IsArray,
   IsIn,
   IsInt,
@@ -64,8 +65,11 @@ export class PriceBody {
 }
 
 export class PricesBody {
-  @ApiProperty({ type: [PriceBody] })
+  @ApiProperty({ type: [PriceBody], description: 'at most one price for each seat type' })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(SEAT_TYPES.length) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => PriceBody)
+  // Two prices for one seat type: the decider would keep the later one, and the catalog projector's
+  // upsert fails on the pair ("ON CONFLICT DO UPDATE cannot affect row a second time") and stops.
+  @ArrayUnique((price: PriceBody) => price.seatType, { message: 'prices must name each seat type at most once' })
   prices!: PriceBody[];
 }
 
