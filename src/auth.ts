@@ -18,7 +18,7 @@ import { ApiBearerAuth } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { Environment } from './config.js';
-import { unstorable } from './validation.js';
+import { characters, unstorable } from './validation.js';
 
 /**
  * Bearer JWTs (SPEC §4 "Auth"): RS256 through JWKS when AUTH_JWKS_URI is set (production),
@@ -94,7 +94,7 @@ export const createTokenVerifier = (settings: AuthSettings): TokenVerifier => {
     // The user id goes into events and varchar(255) columns: a longer one fails the read model's
     // insert, and text PostgreSQL cannot store fails the append. Refused here instead, as a 401.
     const wellFormed =
-      typeof sub === 'string' && sub !== '' && sub.length <= USER_ID_MAX_LENGTH && !unstorable(sub) &&
+      typeof sub === 'string' && sub !== '' && characters(sub) <= USER_ID_MAX_LENGTH && !unstorable(sub) &&
       Array.isArray(permissions) && permissions.every((p) => typeof p === 'string');
     if (!wellFormed) throw new UnauthorizedException('The token is not valid');
     return { user: { userId: sub, permissions }, expiresAt: payload.exp! * 1000 };

@@ -1,4 +1,5 @@
 import { type ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
+import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
 
 /** Deeper than any body of this API (the deepest, the webhook's, is 3): class-transformer recurses, so 5,000 levels would blow the stack. */
 export const MAX_DEPTH = 32;
@@ -8,6 +9,31 @@ export const MAX_DEPTH = 32;
  * NUL character. Left in, it reaches the append and fails there, as a 500.
  */
 export const unstorable = (text: string): boolean => !(text as string & { isWellFormed(): boolean }).isWellFormed() || text.includes('\u0000');
+
+/** Characters as PostgreSQL counts them in a varchar(n): code points. */
+export const characters = (text: string): number => {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+};
+
+/**
+ * At most `max` characters, as the varchar(max) column that stores the value counts them.
+ * class-validator's MaxLength does not count variation selectors (U+FE0E, U+FE0F): 255 '❤️' passed
+ * it as 255 characters and were 510 in the column, where the projector could not store them.
+ */
+export const MaxCharacters = (max: number, options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'maxCharacters',
+      constraints: [max],
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && characters(value) <= max,
+        defaultMessage: buildMessage((each) => `${each}$property must be at most $constraint1 characters`, options),
+      },
+    },
+    options,
+  );
 
 /** What is wrong with the input as a whole, if anything. Iterative on purpose: walking it must not itself recurse. */
 const problemOf = (value: unknown, depthLimit: number): 'depth' | 'text' | undefined => {

@@ -291,6 +291,52 @@ describe('hostile input on every route', () => {
     }
   });
 
+  it('no command it accepts makes a projector park: text, numbers and money at the edges of every limit', async () => {
+    const http = () => request(app.getHttpServer());
+    // Characters a column counts differently from a validator: emoji (two UTF-16 units), variation selectors and
+    // combining marks (characters of their own), and 3- and 4-byte UTF-8.
+    const awkward = fc.constantFrom('a', 'é', 'e\u0301', '🎟', '❤\ufe0f', '👩‍👩‍👧', '字', '\u200d', ' ', "'", '\\', '%');
+    const text = (max: number) => fc.array(awkward, { minLength: 1, maxLength: max }).map((chars) => chars.join('')).filter((s) => s.trim().length > 0);
+    // …or exactly as many characters as the column holds, of one of them.
+    const atMost = (max: number) => fc.oneof(text(max), fc.constantFrom('❤\ufe0f', '🎟', 'e\u0301', '字').map((c) => c.repeat(Math.floor(max / [...c].length))));
+    const price = fc.oneof(fc.constantFrom('0', '0.01', '99999999.99', 99999999.99, 0), fc.integer({ min: 0, max: 9_999_999_999 }).map((minor) => (minor / 100).toFixed(2)));
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          venue: fc.record({ name: atMost(255), location: atMost(500), capacity: fc.integer({ min: 1, max: 200_000 }) }),
+          seats: fc.uniqueArray(fc.record({ row: fc.stringMatching(/^[A-Za-z0-9-]{1,10}$/), number: fc.integer({ min: 1, max: 100_000 }), type: fc.constantFrom('VIP', 'REGULAR', 'ECONOMY') }), { minLength: 1, maxLength: 4, selector: (seat) => `${seat.row}|${seat.number}` }),
+          event: fc.record({ name: atMost(255), description: atMost(2_000) }),
+          prices: fc.record({ VIP: price, REGULAR: price, ECONOMY: price }),
+          user: atMost(255),
+        }),
+        async ({ venue, seats, event, prices, user }) => {
+          const createdVenue = await check({ method: 'post', path: '/venues', body: venue }, admin);
+          if (createdVenue.status !== 201) return;
+          const added = await check({ method: 'post', path: `/venues/${createdVenue.body.id}/seats`, body: { seats } }, admin);
+          if (added.status !== 201) return;
+          const body = {
+            venueId: createdVenue.body.id, ...event, startTime: '2030-01-01T20:00:00Z', endTime: '2030-01-01T23:00:00Z',
+            prices: Object.entries(prices).map(([seatType, amount]) => ({ seatType, price: amount })),
+          };
+          const created = await check({ method: 'post', path: '/events', body }, admin);
+          if (created.status !== 201) return;
+          await check({ method: 'post', path: `/events/${created.body.id}/publish` }, admin);
+          const booked = await check({ method: 'post', path: '/bookings', body: { eventId: created.body.id, seatIds: [added.body.seats[0].seatId] } }, await bearer(user));
+          accepted += [createdVenue, added, created, booked].filter((answer) => answer.status < 300).length;
+        },
+      ),
+      { numRuns: Math.max(10, RUNS / 3) },
+    );
+    // Every accepted command's events reached the read models, and none was set aside.
+    const marker = await http().post('/venues').set('authorization', admin).send({ name: 'last', capacity: 1 }).expect(201);
+    await http().get('/events').set('x-min-position', marker.body.position).expect(200);
+    const health = await http().get('/health');
+    const parked = (health.body.details.projections.projectors as { projector: string; parked: number }[]).filter((p) => p.parked > 0);
+    expect(parked).toEqual([]);
+    recordFigure('hostile input', 'commands accepted at the edges of their limits / events a projector parked', `${accepted} / 0`);
+  });
+
   it('left no event of any refused request in the log, including follow-ups written after the answer', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // the test provider answers the webhook after the 202
     expect((await eventsOfRefused()).map((e) => `${e.type} ${e.metadata.correlationId}`)).toEqual([]);

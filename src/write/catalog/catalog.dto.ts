@@ -15,11 +15,11 @@ import {
   IsUUID,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
 import { SEAT_TYPES, type SeatType } from './venue.events.js';
+import { MaxCharacters } from '../../validation.js';
 
 /**
  * Request bodies of the catalog commands; limits follow data-model.md's column sizes. Lists of
@@ -27,10 +27,10 @@ import { SEAT_TYPES, type SeatType } from './venue.events.js';
  * and finds nothing wrong in `[[]]`.
  */
 export class CreateVenueBody {
-  @ApiProperty({ maxLength: 255 }) @IsString() @IsNotEmpty() @MaxLength(255)
+  @ApiProperty({ maxLength: 255 }) @IsString() @IsNotEmpty() @MaxCharacters(255)
   name!: string;
 
-  @ApiPropertyOptional({ maxLength: 500 }) @IsOptional() @IsString() @MaxLength(500)
+  @ApiPropertyOptional({ maxLength: 500 }) @IsOptional() @IsString() @MaxCharacters(500)
   location?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200_000 }) @IsOptional() @IsInt() @Min(1) @Max(200_000)
@@ -77,10 +77,10 @@ export class CreateEventBody extends PricesBody {
   @ApiProperty({ format: 'uuid' }) @IsUUID()
   venueId!: string;
 
-  @ApiProperty({ maxLength: 255 }) @IsString() @IsNotEmpty() @MaxLength(255)
+  @ApiProperty({ maxLength: 255 }) @IsString() @IsNotEmpty() @MaxCharacters(255)
   name!: string;
 
-  @ApiPropertyOptional({ maxLength: 10_000 }) @IsOptional() @IsString() @MaxLength(10_000)
+  @ApiPropertyOptional({ maxLength: 10_000 }) @IsOptional() @IsString() @MaxCharacters(10_000)
   description?: string;
 
   @ApiProperty({ format: 'date-time' }) @IsISO8601({ strict: true })
