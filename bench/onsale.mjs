@@ -59,7 +59,7 @@ const percentile = (values, p) => {
 const startServer = async (script, env, port) => {
   // ONSALE_CPU_PROFILE=<dir>: each server writes a V8 CPU profile there when it stops (to find what limits it).
   const profile = process.env.ONSALE_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ONSALE_CPU_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, script], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', PORT: String(port), BOOKING_HOLD_SECONDS: '3600', MAX_SEATS_PER_BOOKING: '10', BOOKING_RATE_LIMIT: '0', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...profile, script], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', PORT: String(port), BOOKING_HOLD_SECONDS: '3600', MAX_SEATS_PER_BOOKING: '10', BOOKING_RATE_LIMIT: '0', MAX_SEATS_PER_USER_PER_EVENT: '10000', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; i < 150; i++) {
     try {
       const r = await http(port, 'GET', '/events/00000000-0000-4000-8000-000000000000/seat-map');

@@ -43,7 +43,7 @@ const toPublic = (event: Published): Public | undefined => {
       return { topic: 'payments', key: event.data.paymentId, type: 'payment.failed', data: event.data };
     case 'PaymentRefunded': {
       const { amountMinor, ...rest } = event.data;
-      return { topic: 'payments', key: event.data.paymentId, type: 'payment.refunded', data: { ...rest, amount: formatMoney(amountMinor) } };
+      return { topic: 'payments', key: event.data.paymentId, type: 'payment.refunded', data: { ...rest, refundId: rest.refundId ?? null, amount: formatMoney(amountMinor) } };
     }
     case 'EventPublished':
       return { topic: 'events', key: event.data.eventId, type: 'event.published', data: event.data };
