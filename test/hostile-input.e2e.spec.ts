@@ -291,6 +291,17 @@ describe('hostile input on every route', () => {
     }
   });
 
+  it('extreme prices: beyond DECIMAL(10,2), negative, fractional cents, exponents: 400; two seats at the highest price: 400; nothing written', async () => {
+    const catalog = await publishedEvent(app, 1, 3, admin);
+    for (const price of ['100000000.00', '99999999.999', '-0.01', '0.001', '1e3', 1e308, -1, 'NaN', 'Infinity', '١٠', '10,00']) {
+      await check({ method: 'put', path: `/events/${catalog.eventId}/prices`, body: { prices: [{ seatType: 'VIP', price }] } }, admin);
+      expect((await request(app.getHttpServer()).put(`/events/${catalog.eventId}/prices`).set('authorization', admin).send({ prices: [{ seatType: 'VIP', price }] })).status).toBe(400);
+    }
+    await request(app.getHttpServer()).put(`/events/${catalog.eventId}/prices`).set('authorization', admin).send({ prices: [{ seatType: 'VIP', price: '99999999.99' }] }).expect(200);
+    const both = await check({ method: 'post', path: '/bookings', body: { eventId: catalog.eventId, seatIds: catalog.seats.slice(0, 2).map((seat) => seat.seatId) } }, alice);
+    expect(both.status).toBe(400);
+  });
+
   it('no command it accepts makes a projector park: text, numbers and money at the edges of every limit', async () => {
     const http = () => request(app.getHttpServer());
     // Characters a column counts differently from a validator: emoji (two UTF-16 units), variation selectors and
