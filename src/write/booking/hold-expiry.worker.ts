@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ADVISORY_LOCKS, exclusively } from '../../advisory-locks.js';
 import { Environment } from '../../config.js';
+import { Periodic } from '../../periodic.js';
 import { EndBookingMessage, ReleaseOrphanedSeatsMessage } from './booking.handler.js';
 
 const SWEEP_LIMIT = 100;
@@ -25,8 +26,7 @@ const { expiredHolds: EXPIRY_SWEEP, orphanedReservations: ORPHAN_SWEEP } = ADVIS
 @Injectable()
 export class HoldExpiryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(HoldExpiryWorker.name);
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private readonly sweeps = new Periodic(() => this.sweep(), (error) => this.logger.warn(`Sweep failed: ${error.message}`));
 
   constructor(
     private readonly db: DataSource,
@@ -35,16 +35,11 @@ export class HoldExpiryWorker implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   onApplicationBootstrap() {
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep()
-        .then(() => undefined, (error: Error) => this.logger.warn(`Sweep failed: ${error.message}`))
-        .finally(() => (this.sweeping = undefined));
-    }, this.env.BOOKING_EXPIRY_SWEEP_SECONDS * 1000);
+    this.sweeps.start(this.env.BOOKING_EXPIRY_SWEEP_SECONDS * 1000);
   }
 
-  async onApplicationShutdown() {
-    clearInterval(this.timer);
-    await this.sweeping;
+  onApplicationShutdown() {
+    return this.sweeps.stop();
   }
 
   /** One sweep; answers how many holds it ended. */

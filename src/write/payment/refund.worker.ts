@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { DataSource } from 'typeorm';
 import { ADVISORY_LOCKS, exclusively } from '../../advisory-locks.js';
 import { Environment } from '../../config.js';
+import { Periodic } from '../../periodic.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { handleCommand, loadState } from '../event-store/handle-command.js';
 import { paymentDecider } from './payment.decider.js';
@@ -34,8 +35,7 @@ export const refundBackoffSeconds = (failures: number, baseSeconds: number, rand
 @Injectable()
 export class RefundWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RefundWorker.name);
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private readonly sweeps = new Periodic(() => this.sweep(), (error) => this.logger.warn(`Refund sweep failed: ${error.message}`));
 
   constructor(
     private readonly db: DataSource,
@@ -45,16 +45,11 @@ export class RefundWorker implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   onApplicationBootstrap() {
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep()
-        .then(() => undefined, (error: Error) => this.logger.warn(`Refund sweep failed: ${error.message}`))
-        .finally(() => (this.sweeping = undefined));
-    }, SWEEP_MS);
+    this.sweeps.start(SWEEP_MS);
   }
 
-  async onApplicationShutdown() {
-    clearInterval(this.timer);
-    await this.sweeping;
+  onApplicationShutdown() {
+    return this.sweeps.stop();
   }
 
   /** One sweep over the refunds due now; answers how many the provider accepted. */
