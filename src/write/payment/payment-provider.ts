@@ -111,7 +111,9 @@ export class TestPaymentProvider implements PaymentProvider, OnModuleInit, OnApp
   }
 
   async charge({ idempotencyKey, paymentId, attempt, amountMinor, currency, paymentMethod }: Parameters<PaymentProvider['charge']>[0]) {
-    const [{ id, first }] = await this.record(idempotencyKey, 'charge', paymentId, `pi_test_${randomBytes(12).toString('hex')}`, paymentMethod, amountMinor, currency, true);
+    const { id, first } = await this.record({
+      key: idempotencyKey, kind: 'charge', paymentId, id: `pi_test_${randomBytes(12).toString('hex')}`, paymentMethod, amountMinor, currency, accepted: true,
+    });
     if (!first) return { externalId: id };
     const decision = TEST_METHODS[paymentMethod];
     const body: WebhookBody = {
@@ -131,7 +133,9 @@ export class TestPaymentProvider implements PaymentProvider, OnModuleInit, OnApp
     if (!charge) throw new ProviderRefusal(`No charge ${externalId}`);
     if (amountMinor > Number(charge.amount_minor)) throw new ProviderRefusal(`A refund of ${amountMinor} exceeds the charge of ${charge.amount_minor}`);
     const method = TEST_METHODS[charge.payment_method];
-    const [refund] = await this.record(idempotencyKey, 'refund', paymentId, `re_test_${randomBytes(12).toString('hex')}`, charge.payment_method, amountMinor, currency, false);
+    const refund = await this.record({
+      key: idempotencyKey, kind: 'refund', paymentId, id: `re_test_${randomBytes(12).toString('hex')}`, paymentMethod: charge.payment_method, amountMinor, currency, accepted: false,
+    });
     if (!refund.accepted) {
       if (refund.calls <= (method.refundRefusals ?? 0)) throw new ProviderRefusal(`Refund ${refund.id} declined (${refund.calls} of ${method.refundRefusals}): try again`);
       await this.db.query(`UPDATE test_payment_provider.operations SET accepted_at = now() WHERE idempotency_key = $1 AND accepted_at IS NULL`, [idempotencyKey]);
@@ -142,15 +146,17 @@ export class TestPaymentProvider implements PaymentProvider, OnModuleInit, OnApp
   }
 
   /** Notes a call under its key: the operation's id, whether this call made it, how often it was asked, and whether it is accepted. */
-  private async record(key: string, kind: 'charge' | 'refund', paymentId: string, id: string, paymentMethod: string, amountMinor: number, currency: string, accepted: boolean) {
-    const rows: { id: string; calls: number; accepted: boolean; first: boolean }[] = await this.db.query(
+  private async record(call: {
+    key: string; kind: 'charge' | 'refund'; paymentId: string; id: string; paymentMethod: string; amountMinor: number; currency: string; accepted: boolean;
+  }) {
+    const [recorded]: { id: string; calls: number; accepted: boolean; first: boolean }[] = await this.db.query(
       `INSERT INTO test_payment_provider.operations (idempotency_key, kind, payment_id, id, payment_method, amount_minor, currency, accepted_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END)
        ON CONFLICT (idempotency_key) DO UPDATE SET calls = operations.calls + 1
        RETURNING id, calls, accepted_at IS NOT NULL AS accepted, xmax = 0 AS first`,
-      [key, kind, paymentId, id, paymentMethod, amountMinor, currency, accepted],
+      [call.key, call.kind, call.paymentId, call.id, call.paymentMethod, call.amountMinor, call.currency, call.accepted],
     );
-    return rows;
+    return recorded;
   }
 
   async onApplicationShutdown() {

@@ -70,7 +70,8 @@ export class RefundWorker implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Asks the provider for one payment's refund; true when it is recorded. Its row is written outside the sweep's transaction, which only reads. */
   private async refund(paymentId: string, attempts: number): Promise<boolean> {
-    const { state: payment } = await loadState(this.store, paymentStream(paymentId), paymentDecider);
+    const loaded = await loadState(this.store, paymentStream(paymentId), paymentDecider);
+    const payment = loaded.state;
     if (payment.status === 'None' || payment.refund?.status !== 'REQUESTED' || !payment.externalId) {
       // Recorded already (a sweep before a crash, or the reactor noted an old request again), or nothing to refund.
       await this.db.query(`DELETE FROM projections.refunds_due WHERE payment_id = $1`, [paymentId]);
@@ -83,7 +84,8 @@ export class RefundWorker implements OnApplicationBootstrap, OnApplicationShutdo
         PROVIDER_TIMEOUT_MS,
       );
       const context = { correlationId: paymentId, causationId: `refund:${refundId}`, userId: 'system:refunds' };
-      await handleCommand(this.store, paymentStream(paymentId), paymentDecider, { type: 'RecordRefund', data: { paymentId, refundId } }, context);
+      // Decided on the stream as read before asking: if it moved meanwhile, the append conflicts and handleCommand reads it again.
+      await handleCommand(this.store, paymentStream(paymentId), paymentDecider, { type: 'RecordRefund', data: { paymentId, refundId } }, context, loaded);
       await this.db.query(`DELETE FROM projections.refunds_due WHERE payment_id = $1`, [paymentId]);
       this.logger.log(`Refund ${refundId} of payment ${paymentId} accepted after ${attempts + 1} attempt(s)`);
       return true;
