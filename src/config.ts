@@ -24,6 +24,14 @@ export class Environment {
   @IsOptional() @Matches(/^esdb(\+discover)?:\/\/\S+$/, { message: 'EVENTSTORE_URL must be an esdb:// connection string' })
   EVENTSTORE_URL: string | undefined = undefined;
 
+  /** EventStoreDB only: how long a read may wait for the server's next event, and an append for its answer, before 503. */
+  @Min(100) @Max(120_000) @IsInt()
+  EVENTSTORE_DEADLINE_MS: number = 5_000;
+
+  /** EventStoreDB only: this deployment's streams are `<prefix>.<name>`, and only they are read (several deployments, or test runs, share one server). */
+  @Matches(/^[a-z0-9_]{0,40}$/, { message: 'EVENTSTORE_STREAM_PREFIX may hold up to 40 lowercase letters, digits and "_"' })
+  EVENTSTORE_STREAM_PREFIX: string = '';
+
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((b) => b.trim()).filter(Boolean) : value))
   @Matches(BROKER, { each: true, message: 'KAFKA_BROKERS must be comma-separated host:port pairs' })

@@ -66,10 +66,15 @@ export class HealthController implements OnModuleDestroy {
     return publisher.configured && behind ? session.degraded({ publisher }) : session.up({ publisher });
   }
 
-  /** Where each projector is in the log, whether it runs here, and what it parked: degraded, not down, while events are parked. */
+  /**
+   * Where each projector is in the log, whether it runs here, and what it parked: degraded, not down,
+   * while events are parked. Down while the event store refuses a runner here (access denied, say): that needs an operator.
+   */
   private async projectionsHealth() {
     const projectors = await this.projections.health();
+    const faults = this.projections.faults();
     const session = this.indicators.check('projections');
+    if (faults.length > 0) return session.down({ projectors, faults });
     return projectors.some((p) => p.parked > 0) ? session.degraded({ projectors }) : session.up({ projectors });
   }
 

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError } from './write/domain-error.js';
-import { WrongExpectedRevisionError } from './write/event-store/event-store.port.js';
+import { EventStoreUnavailableError, WrongExpectedRevisionError } from './write/event-store/event-store.port.js';
 
 /** RFC 9457 problem details: the one shape of every error this service answers. */
 export type Problem = { type: string; title: string; status: number; detail?: string; [extra: string]: unknown };
@@ -81,7 +81,7 @@ export const toProblem = (error: unknown): Problem => {
     const detail = bodyParserDetail(error.cause);
     return detail ? { ...problem, detail } : problem;
   }
-  if (isUnavailable(error)) {
+  if (error instanceof EventStoreUnavailableError || isUnavailable(error)) {
     return { type: problemType('unavailable'), title: 'Service Unavailable', status: 503, detail: 'A store this service needs cannot be reached right now; retry shortly' };
   }
   return {

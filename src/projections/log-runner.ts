@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ADVISORY_LOCKS } from '../advisory-locks.js';
 import { pause } from '../pause.js';
 import { upcast } from '../write/domain-event.js';
-import type { Event, EventStore, Position, Projected, Recorded } from '../write/event-store/event-store.port.js';
+import { type Event, type EventStore, EventStoreRefusedError, type Position, type Projected, type Recorded } from '../write/event-store/event-store.port.js';
 
 /**
  * What follows the log from a checkpoint of its own: a projector (projection.ts) or a reactor
@@ -36,8 +36,11 @@ export const moveCheckpoint = (tx: EntityManager, name: string, from: string, to
 
 const BATCH_SIZE = 500;
 const RETRY_MS = 1_000;
+/** A refusal needs an operator: retried ever more rarely, up to this, so that a mended ACL heals without a restart. */
+const REFUSED_RETRY_MAX_MS = 300_000;
 
-export type RunnerStatus = { projector: string; leader: boolean; position: string; lastError: string | null };
+/** `fault`: the event store refuses this runner (EventStoreRefusedError): shown in /health until a batch applies again. */
+export type RunnerStatus = { projector: string; leader: boolean; position: string; lastError: string | null; fault: string | null };
 
 /**
  * Runs one follower of the log: from its checkpoint, batch after batch, each applied together with
@@ -61,7 +64,7 @@ export class LogRunner {
     private readonly onAdvance: () => void = () => undefined,
   ) {
     this.logger = new Logger(`Runner ${follower.name}`);
-    this.status = { projector: follower.name, leader: false, position: '', lastError: null };
+    this.status = { projector: follower.name, leader: false, position: '', lastError: null, fault: null };
   }
 
   start(): void {
@@ -74,14 +77,25 @@ export class LogRunner {
   }
 
   private async run(): Promise<void> {
+    let refusals = 0;
     while (!this.stopping.signal.aborted) {
+      let wait = RETRY_MS;
       try {
         await this.leadWhileLocked();
       } catch (error) {
-        this.status.lastError = (error as Error).message;
-        if (!this.stopping.signal.aborted) this.logger.warn(`Stopped (${(error as Error).message}); retrying in ${RETRY_MS} ms`);
+        const { message } = error as Error;
+        this.status.lastError = message;
+        if (error instanceof EventStoreRefusedError) {
+          // Not weather: retrying every second would only fill the log. Said once per try, as this runner's fault.
+          this.status.fault = message;
+          wait = Math.min(RETRY_MS * 2 ** ++refusals, REFUSED_RETRY_MAX_MS);
+          if (!this.stopping.signal.aborted) this.logger.error(`Cannot follow the event log: ${message}. An operator must act (credentials, the ACL of $all, the checkpoint); next try in ${wait / 1000} s`);
+        } else {
+          refusals = 0;
+          if (!this.stopping.signal.aborted) this.logger.warn(`Stopped (${message}); retrying in ${RETRY_MS} ms`);
+        }
       }
-      await pause(RETRY_MS, this.stopping.signal);
+      await pause(wait, this.stopping.signal);
     }
   }
 
@@ -121,6 +135,7 @@ export class LogRunner {
     for await (const batch of inBatches(events, BATCH_SIZE, signal)) {
       await this.follower.apply(batch, this.status.position, (to) => this.moved(to));
       this.status.lastError = null;
+      this.status.fault = null;
     }
   }
 

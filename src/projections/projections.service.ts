@@ -16,7 +16,8 @@ const POLL_MS = 10;
 /** …and while all run here (they wake it as they commit): only in case leadership moved meanwhile. */
 const LOCAL_RECHECK_MS = 250;
 
-export type ProjectorHealth = { projector: string; runsHere: boolean; position: string; parked: number };
+/** `fault`: why the event store refuses this projector, when it runs here and does (see LogRunner). */
+export type ProjectorHealth = { projector: string; runsHere: boolean; position: string; parked: number; fault: string | null };
 
 /** The projectors of this service, and what the query side asks of them. */
 @Injectable()
@@ -152,11 +153,14 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
         ORDER BY p.n`,
       [PROJECTORS.map((p) => p.name)],
     );
-    return rows.map((row) => ({
-      projector: row.projector,
-      runsHere: this.runners.find((runner) => runner.status.projector === row.projector)?.status.leader ?? false,
-      position: row.position ?? '',
-      parked: Number(row.parked),
-    }));
+    return rows.map((row) => {
+      const here = this.runners.find((runner) => runner.status.projector === row.projector)?.status;
+      return { projector: row.projector, runsHere: here?.leader ?? false, position: row.position ?? '', parked: Number(row.parked), fault: here?.fault ?? null };
+    });
+  }
+
+  /** Runners here (projectors and reactors) that the event store refuses: they need an operator. */
+  faults(): { runner: string; fault: string }[] {
+    return [...this.runners, ...this.reactors].flatMap(({ status }) => (status.fault ? [{ runner: status.projector, fault: status.fault }] : []));
   }
 }

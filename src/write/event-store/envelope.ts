@@ -35,3 +35,15 @@ export const toEnvelopes = (streamName: string, events: Event[], contexts: Messa
     return { eventId, type: event.type, data, metadata, digest };
   });
 };
+
+/**
+ * Whether a stored event is one of ours: JSON data that is an object, and metadata with the chain
+ * link and time every Eventix envelope has. Anything else in the log (another application's events
+ * in a shared EventStoreDB, empty or binary metadata) is foreign and skipped by every reader.
+ * postgres.event-store.ts says the same in SQL (OURS_SQL).
+ */
+export const isEventix = (data: unknown, metadata: unknown): boolean =>
+  isObject(data) && isObject(metadata) && typeof metadata.hash === 'string' && typeof metadata.occurredAt === 'string';
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);

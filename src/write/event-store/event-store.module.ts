@@ -6,11 +6,13 @@ import { EVENT_STORE, type EventStore } from './event-store.port.js';
 import { PostgresEventStore } from './postgres.event-store.js';
 
 /** EventStoreDB when EVENTSTORE_URL is set, else the PostgreSQL store in the service's database. */
-export const openEventStore = async (env: Pick<Environment, 'EVENTSTORE_URL' | 'DATABASE_URL'>): Promise<EventStore> => {
+export const openEventStore = async (
+  env: Pick<Environment, 'EVENTSTORE_URL' | 'DATABASE_URL'> & Partial<Pick<Environment, 'EVENTSTORE_DEADLINE_MS' | 'EVENTSTORE_STREAM_PREFIX'>>,
+): Promise<EventStore> => {
   const logger = new Logger('EventStore');
   if (env.EVENTSTORE_URL) {
-    logger.log('Event store: EventStoreDB');
-    return new EsdbEventStore(env.EVENTSTORE_URL);
+    logger.log(`Event store: EventStoreDB${env.EVENTSTORE_STREAM_PREFIX ? `, streams ${env.EVENTSTORE_STREAM_PREFIX}.*` : ''}`);
+    return new EsdbEventStore(env.EVENTSTORE_URL, { deadlineMs: env.EVENTSTORE_DEADLINE_MS, streamPrefix: env.EVENTSTORE_STREAM_PREFIX });
   }
   await ensureDatabase(env.DATABASE_URL);
   const store = new PostgresEventStore({ connectionString: env.DATABASE_URL, max: 16, application_name: 'eventix-eventstore' });

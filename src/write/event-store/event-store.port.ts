@@ -59,6 +59,13 @@ export type StreamRead = { events: Recorded[]; revision: bigint | 'no_stream' };
 
 export type ReadAllOptions = { after?: Position; limit: number; types?: readonly string[] };
 
+/**
+ * An event in the log that this service did not write: no Eventix envelope (its metadata empty,
+ * binary or someone else's). A shared EventStoreDB holds them; every reader skips them, and only
+ * `eventix verify --log` sees them, to say so.
+ */
+export type Foreign = { foreign: true; streamName: string; revision: bigint; position: Position; type: string };
+
 export interface EventStore {
   /** The stream's events from `fromRevision` (inclusive) to its end, and its current revision. */
   readStream(stream: string, options?: { fromRevision?: bigint }): Promise<StreamRead>;
@@ -76,6 +83,8 @@ export interface EventStore {
    * `types`: only events of these types (up to `limit` of them), as a rebuild of some read models needs.
    */
   readAll(options: ReadAllOptions): Promise<Recorded[]>;
+  /** readAll with the foreign events it skips in their places (for `verify --log`); `types` does not apply. */
+  readAllWithForeign(options: Omit<ReadAllOptions, 'types'>): Promise<(Recorded | Foreign)[]>;
   /**
    * readAll as a rebuild of read models reads it: the same events, each as `Projected`. An adapter
    * may read less of each (PostgreSQL reads only the time of each event's metadata).
@@ -88,6 +97,30 @@ export interface EventStore {
   /** Checks that the store answers (for /health); resolves with details worth showing there. */
   ping(): Promise<Record<string, unknown>>;
   close(): Promise<void>;
+}
+
+/**
+ * The store cannot be reached, or did not answer in time (down, restarting, failing over, stalled):
+ * nothing was decided, and the same request later may well succeed. HTTP answers 503 with Retry-After.
+ */
+export class EventStoreUnavailableError extends Error {
+  readonly kind = 'event-store-unavailable';
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(`The event store is unavailable: ${detail}`, options);
+    this.name = 'EventStoreUnavailableError';
+  }
+}
+
+/**
+ * The store refuses this service (access denied, a start position it rejects): retrying the same
+ * call will not help until an operator acts. A projector that meets it reports it as its fault.
+ */
+export class EventStoreRefusedError extends Error {
+  readonly kind = 'event-store-refused';
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(`The event store refuses this service: ${detail}`, options);
+    this.name = 'EventStoreRefusedError';
+  }
 }
 
 /** Nest injection token of the configured adapter. */

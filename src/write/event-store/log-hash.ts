@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
  * chain from that revision on. docs/audit-log.md shows how an auditor recomputes it:
  *
  *   digest(e)   = sha256_hex(canonical_json({ streamName, eventId, type, data, metadata }))
- *                 where metadata is the stored metadata without `hash` and `eventId`
+ *                 where metadata is the stored metadata without `hash`, `eventId` and the keys
+ *                 that start with `$` (EventStoreDB's `$correlationId`/`$causationId`, copies of
+ *                 correlationId and causationId that the server's own projections read)
  *   hash(rev 0) = sha256_hex("" + digest(e0))
  *   hash(rev n) = sha256_hex(hash(rev n-1) + digest(en))
  *
@@ -48,7 +50,8 @@ type Linked = { revision: bigint; type: string; data: unknown; metadata: { event
 /** The hash an event must carry, given the hash of the event before it in its stream. */
 export const expectedLink = (streamName: string, previousHash: string, event: Linked): string => {
   const { eventId, hash: _stored, ...rest } = event.metadata;
-  return chainHash(previousHash, contentDigest({ streamName, eventId, type: event.type, data: event.data, metadata: rest }));
+  const metadata = Object.fromEntries(Object.entries(rest).filter(([key]) => !key.startsWith('$')));
+  return chainHash(previousHash, contentDigest({ streamName, eventId, type: event.type, data: event.data, metadata }));
 };
 
 /** Recomputes a stream's chain from revision 0; names the first event whose link does not hold. */

@@ -2,13 +2,14 @@ import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import { Client, Pool, type PoolConfig, type QueryResultRow } from 'pg';
 import { inTransaction } from '../../database.js';
-import { type Envelope, toEnvelopes } from './envelope.js';
+import { type Envelope, isEventix, toEnvelopes } from './envelope.js';
 import { ADVISORY_LOCKS } from '../../advisory-locks.js';
 import {
   type AppendResult,
   type Event,
   type EventStore,
   type ExpectedRevision,
+  type Foreign,
   type MessageContext,
   parsePosition,
   type Position,
@@ -109,6 +110,9 @@ BEGIN
 END $$;
 `;
 
+/** envelope.ts's isEventix in SQL: rows without an Eventix envelope (written by hand, or by something else) are foreign and skipped. */
+const OURS_SQL = `jsonb_typeof(data) = 'object' AND jsonb_typeof(metadata -> 'hash') = 'string' AND jsonb_typeof(metadata -> 'occurredAt') = 'string'`;
+
 const COLUMNS = `transaction_id::text AS tx, global_position, stream_name, stream_revision, event_id, event_type, data, metadata`;
 
 const PROJECTED_COLUMNS = `transaction_id::text AS tx, global_position, stream_name, stream_revision, event_type, data,
@@ -207,12 +211,21 @@ export class PostgresEventStore implements EventStore {
     });
     if (rows.length === 0) return { events: [], revision: 'no_stream' };
     const head = BigInt(rows[0].head);
-    const events = rows[0].event_id === null ? [] : rows.map((row) => toRecorded(row));
+    const events = rows[0].event_id === null ? [] : rows.filter((row) => isEventix(row.data, row.metadata)).map((row) => toRecorded(row));
     return { events, revision: head < 0n ? 'no_stream' : head };
   }
 
   async readAll(options: ReadAllOptions): Promise<Recorded[]> {
     return (await this.readLog<Row>('readAll', COLUMNS, options)).map((row) => toRecorded(row));
+  }
+
+  async readAllWithForeign(options: Omit<ReadAllOptions, 'types'>): Promise<(Recorded | Foreign)[]> {
+    const rows = await this.readLog<Row>('readAllWithForeign', COLUMNS, options, true);
+    return rows.map((row) =>
+      isEventix(row.data, row.metadata)
+        ? toRecorded(row)
+        : { foreign: true, streamName: row.stream_name, revision: BigInt(row.stream_revision), position: toPosition(row.tx, row.global_position), type: row.event_type },
+    );
   }
 
   /** Of the metadata, only what projections use: PostgreSQL's jsonb output and Node's JSON parsing of the rest are most of a read. */
@@ -229,7 +242,7 @@ export class PostgresEventStore implements EventStore {
     }));
   }
 
-  private async readLog<R extends QueryResultRow>(name: string, columns: string, { after, limit, types }: ReadAllOptions): Promise<R[]> {
+  private async readLog<R extends QueryResultRow>(name: string, columns: string, { after, limit, types }: ReadAllOptions, withForeign = false): Promise<R[]> {
     const cursor = after === undefined ? { high: 0n, low: 0n } : parsePosition(after);
     if (!cursor) throw new Error(`Not a position: ${after}`);
     const { rows } = await this.pool.query<R>({
@@ -237,6 +250,7 @@ export class PostgresEventStore implements EventStore {
       text: `SELECT ${columns} FROM eventstore.events
              WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
                AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+               ${withForeign ? '' : `AND ${OURS_SQL}`}
                ${types ? 'AND event_type = ANY($4)' : ''}
              ORDER BY transaction_id, global_position
              LIMIT $3`,
@@ -275,7 +289,7 @@ export class PostgresEventStore implements EventStore {
 
   async countAll(types?: readonly string[]): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM eventstore.events ${types ? 'WHERE event_type = ANY($1)' : ''}`,
+      `SELECT count(*) AS n FROM eventstore.events WHERE ${OURS_SQL} ${types ? 'AND event_type = ANY($1)' : ''}`,
       types ? [types] : [],
     );
     return Number(rows[0].n);
