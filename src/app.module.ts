@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { ConsoleLogger, type DynamicModule, Logger, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -67,6 +67,13 @@ export class EnvironmentModule {
   }
 }
 
+/** A failed health check is weather (a store down, a node failing over) that its answer reports: a warning in the log, not an error. */
+class HealthLogger extends ConsoleLogger {
+  override error(message: unknown) {
+    new Logger('Health').warn(message);
+  }
+}
+
 @Module({})
 export class AppModule {
   static register(): DynamicModule {
@@ -76,7 +83,7 @@ export class AppModule {
         EnvironmentModule.register(),
         CqrsModule.forRoot(),
         readModelDatabase,
-        TerminusModule.forRoot({ errorLogStyle: 'pretty' }),
+        TerminusModule.forRoot({ errorLogStyle: 'pretty', logger: HealthLogger }),
         MetricsModule,
         CommandAdmissionModule,
         EventStoreModule,

@@ -29,8 +29,14 @@ const fromHttpException = (error: HttpException): Problem => {
   const message = typeof body === 'string' ? body : (body as { message?: unknown }).message;
   // ValidationPipe gives a list of messages: keep them all, they name the fields.
   const detail = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : error.message;
-  const extra = typeof body === 'object' && body !== null && 'problem' in body ? (body as { problem: object }).problem : {};
+  const extra = typeof body === 'object' && body !== null && 'problem' in body ? (body as { problem: object }).problem : terminusChecks(body);
   return { type: problemType(titleOf(status).toLowerCase().replace(/ /g, '-')), title: titleOf(status), status, detail, ...extra };
+};
+
+/** A failed health check (terminus) keeps saying which check failed and why: `checks`, as /health's 200 answer has `details`. */
+const terminusChecks = (body: unknown): object => {
+  const { status, details } = (body ?? {}) as { status?: unknown; details?: unknown };
+  return status === 'error' && typeof details === 'object' && details !== null ? { checks: details } : {};
 };
 
 /** Body-parser errors (Nest wraps them in an HttpException) say what was wrong in their own words. */

@@ -16,7 +16,8 @@ import { GENESIS_HASH, chainHash } from './log-hash.js';
 
 /** A conflict means a concurrent writer; each retry re-reads, so this only bounds a livelock. */
 const MAX_APPEND_ATTEMPTS = 10;
-const PING_DEADLINE_MS = 2_000;
+/** Under /health's own 2 s timeout, so that a stalled server is reported as such. */
+const PING_DEADLINE_MS = 1_500;
 const PING_STREAM = 'healthcheck-ping';
 const FIRST_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
