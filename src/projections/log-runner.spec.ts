@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { migrations } from '../../migrations/all.js';
 import { createTestDatabase } from '../../test/support/database.js';
-import type { Event, Projected } from '../write/event-store/event-store.port.js';
+import { type Event, type EventStore, EventStoreRefusedError, type Projected } from '../write/event-store/event-store.port.js';
 import { PostgresEventStore } from '../write/event-store/postgres.event-store.js';
 import { LogRunner } from './log-runner.js';
 import { projection } from './projection.js';
@@ -136,6 +136,31 @@ describe('log runner, running a projector', () => {
     await until(async () => b.status.position === (await head()));
     await b.stop();
     expect(await tally('handover', later)).toEqual({ [later[0]]: 3 });
+  });
+
+  it('reports an event store that refuses it as its fault, tries again ever more rarely, and clears the fault once it reads again', async () => {
+    const streams = await appendCounted(1, 3);
+    let subscriptions = 0;
+    let refuse = true;
+    // The real store, behind a door that an operator has locked (access denied to $all, say).
+    const guarded: EventStore = Object.assign(Object.create(store) as EventStore, {
+      subscribeToAll: (options: Parameters<EventStore['subscribeToAll']>[0]) => {
+        subscriptions++;
+        if (refuse) throw new EventStoreRefusedError('AccessDeniedError: Access denied');
+        return store.subscribeToAll(options);
+      },
+    });
+    const subject = new LogRunner(projection(tallyProjector('refused'), dataSource), guarded, dataSource, database.url);
+    subject.start();
+    await until(async () => subject.status.fault !== null);
+    expect(subject.status.fault).toMatch(/refuses this service: AccessDeniedError/);
+    await new Promise((r) => setTimeout(r, 3_500));
+    expect(subscriptions).toBeLessThanOrEqual(2); // 2 s, then 4 s: not every second
+    refuse = false; // the operator mends the ACL; no restart
+    await until(async () => subject.status.position === (await head()), 15_000);
+    await subject.stop();
+    expect(subject.status.fault).toBeNull();
+    expect(await tally('refused', streams)).toEqual({ [streams[0]]: 3 });
   });
 
   it('gives the same tables when the same events are replayed twice', async () => {
