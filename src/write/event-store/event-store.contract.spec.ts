@@ -1,4 +1,6 @@
+import { EventStoreDBClient, binaryEvent, jsonEvent } from '@eventstore/db-client';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { createTestDatabase } from '../../../test/support/database.js';
 import { EsdbEventStore } from './esdb.event-store.js';
 import { type Event, type EventStore, type MessageContext, type Position, type Recorded, WrongExpectedRevisionError } from './event-store.port.js';
@@ -10,7 +12,13 @@ import { PostgresEventStore } from './postgres.event-store.js';
  * TEST_EVENTSTORE_URL (or EVENTSTORE_URL) points at a server, or test/global-setup.ts started one in
  * a container because a Docker engine exists; otherwise it says why it was skipped.
  */
-type Leg = { name: string; skipReason?: string; open: () => Promise<{ store: EventStore; cleanup: () => Promise<void> }> };
+type Opened = {
+  store: EventStore;
+  /** Writes to `stream` what another application would: events without this service's envelope (empty, binary or foreign metadata). */
+  writeForeign: (stream: string) => Promise<void>;
+  cleanup: () => Promise<void>;
+};
+type Leg = { name: string; skipReason?: string; open: () => Promise<Opened> };
 
 const postgresLeg: Leg = {
   name: 'PostgreSQL',
@@ -18,7 +26,23 @@ const postgresLeg: Leg = {
     const database = await createTestDatabase('contract');
     const store = new PostgresEventStore({ connectionString: database.url, max: 24 });
     await store.migrate();
-    return { store, cleanup: async () => (await store.close(), await database.drop()) };
+    // Nothing but this service writes here; a row put in by hand (a migration tool, an operator) stands for another writer.
+    const writeForeign = async (stream: string) => {
+      const sql = new Client({ connectionString: database.url });
+      await sql.connect();
+      try {
+        await sql.query(
+          `INSERT INTO eventstore.events (stream_name, stream_revision, event_id, event_type, data, metadata) VALUES
+             ($1, 0, gen_random_uuid(), 'OrderShipped', '{"orderId": 7}', '{}'),
+             ($1, 1, gen_random_uuid(), 'Blob', '"AAECAwQ="', 'null'),
+             ($1, 2, gen_random_uuid(), 'OrderPaid', '{"orderId": 7}', '{"$correlationId": "erp-1", "source": "erp", "hash": 42}')`,
+          [stream],
+        );
+      } finally {
+        await sql.end();
+      }
+    };
+    return { store, writeForeign, cleanup: async () => (await store.close(), await database.drop()) };
   },
 };
 
@@ -30,7 +54,16 @@ const esdbLeg: Leg = {
     : (process.env.EVENTSTORE_SKIP_REASON ?? 'TEST_EVENTSTORE_URL is not set and no Docker engine was found'),
   open: async () => {
     const store = new EsdbEventStore(esdbUrl!);
-    return { store, cleanup: () => store.close() };
+    // Another application on the same server, through the client itself.
+    const other = EventStoreDBClient.connectionString(esdbUrl!);
+    const writeForeign = async (stream: string) => {
+      await other.appendToStream(stream, [
+        jsonEvent({ type: 'OrderShipped', data: { orderId: 7 } }),
+        binaryEvent({ type: 'Blob', data: Uint8Array.from([0, 1, 2, 3, 4]) }),
+        jsonEvent({ type: 'OrderPaid', data: { orderId: 7 }, metadata: { $correlationId: 'erp-1', source: 'erp', hash: 42 } }),
+      ]);
+    };
+    return { store, writeForeign, cleanup: async () => (await other.dispose(), await store.close()) };
   },
 };
 
@@ -77,8 +110,9 @@ describe.each([postgresLeg, esdbLeg])('event store contract: $name', (leg) => {
     return;
   }
   let store: EventStore;
+  let writeForeign: Opened['writeForeign'];
   let cleanup: () => Promise<void>;
-  beforeAll(async () => ({ store, cleanup } = await leg.open()));
+  beforeAll(async () => ({ store, writeForeign, cleanup } = await leg.open()));
   afterAll(() => cleanup?.());
 
   it('appends to a new stream and reads it back with revisions and the full envelope', async () => {
@@ -282,6 +316,43 @@ describe.each([postgresLeg, esdbLeg])('event store contract: $name', (leg) => {
     }
   });
 
+  it('skips events it did not write in every read, and shows them only to the reader that asks for them', async () => {
+    const marker = await store.appendToStream(streamOf('marker'), numbered(1), { expectedRevision: 'any', context });
+    const ours = streamOf('ours');
+    const foreign = `erp-${randomUUID()}`;
+    const subscriber = gather(store, marker.position, new Set([ours, foreign]), 4, 10_000);
+    await store.appendToStream(ours, numbered(2), { expectedRevision: 'no_stream', context });
+    await writeForeign(foreign);
+    const last = await store.appendToStream(ours, numbered(2, 2), { expectedRevision: 1n, context });
+
+    const wanted = <T extends { streamName: string }>(events: T[]) => events.filter((e) => e.streamName === ours || e.streamName === foreign);
+    let read: Recorded[] = [];
+    for (const deadline = Date.now() + 10_000; read.length < 4 && Date.now() < deadline; ) {
+      read = wanted(await store.readAll({ after: marker.position, limit: 1_000 }));
+    }
+    expect(read.map((e) => `${e.streamName}@${e.revision}`)).toEqual([0, 1, 2, 3].map((r) => `${ours}@${r}`));
+    // A page that the foreign events would fill still brings ours: they never stall a reader.
+    const pages: Recorded[] = [];
+    for (let after = marker.position, page = await store.readAll({ after, limit: 1 }); page.length > 0 && after !== last.position; page = await store.readAll({ after, limit: 1 })) {
+      pages.push(...wanted(page));
+      after = page[0].position;
+    }
+    expect(pages.map((e) => e.revision)).toEqual([0n, 1n, 2n, 3n]);
+    expect(wanted(await store.readAllProjected({ after: marker.position, limit: 1_000 })).map((e) => e.streamName)).toEqual([ours, ours, ours, ours]);
+    expect(await store.readAllProjected({ after: marker.position, limit: 1_000, types: ['OrderShipped', 'OrderPaid', 'Blob'] })).toEqual([]);
+
+    const withForeign = wanted(await store.readAllWithForeign({ after: marker.position, limit: 1_000 }));
+    expect(withForeign.map((e) => ('foreign' in e ? `foreign ${e.type}@${e.revision}` : `ours@${e.revision}`))).toEqual([
+      'ours@0', 'ours@1', 'foreign OrderShipped@0', 'foreign Blob@1', 'foreign OrderPaid@2', 'ours@2', 'ours@3',
+    ]);
+    expect(withForeign[2]).toEqual({ foreign: true, streamName: foreign, revision: 0n, position: expect.any(String), type: 'OrderShipped' });
+
+    const seen = await subscriber;
+    expect(seen.map((e) => `${e.streamName}@${e.revision}`)).toEqual([0, 1, 2, 3].map((r) => `${ours}@${r}`));
+    const { events } = await store.readStream(ours);
+    expect(verifyChain(ours, events)).toEqual({ intact: true, events: 4 });
+  });
+
   it('resumes a subscription after its checkpoint without repeating anything', async () => {
     const stream = streamOf('resume');
     await store.appendToStream(stream, numbered(3), { expectedRevision: 'no_stream', context });
@@ -290,5 +361,30 @@ describe.each([postgresLeg, esdbLeg])('event store contract: $name', (leg) => {
     await store.appendToStream(stream, numbered(2, 3), { expectedRevision: 2n, context });
     const seen = await gather(store, checkpoint, new Set([stream]), 3);
     expect(seen.map((e) => e.revision)).toEqual([2n, 3n, 4n]);
+  });
+});
+
+describe('EventStoreDB: deployments that share one server (EVENTSTORE_STREAM_PREFIX)', () => {
+  if (esdbLeg.skipReason) {
+    it.skip(`skipped: ${esdbLeg.skipReason}`, () => undefined);
+    return;
+  }
+  const run = randomUUID().replace(/-/g, '').slice(0, 12);
+  const a = new EsdbEventStore(esdbUrl!, { streamPrefix: `a${run}` });
+  const b = new EsdbEventStore(esdbUrl!, { streamPrefix: `b${run}` });
+  afterAll(async () => (await a.close(), await b.close()));
+
+  it('writes, reads and follows only its own streams, under the same names as the other', async () => {
+    const marker = await a.appendToStream(streamOf('marker'), numbered(1), { expectedRevision: 'any', context });
+    const stream = streamOf('shared-name');
+    const followA = gather(a, marker.position, new Set([stream]), 2, 10_000);
+    await a.appendToStream(stream, numbered(2), { expectedRevision: 'no_stream', context });
+    await b.appendToStream(stream, numbered(3, 10), { expectedRevision: 'no_stream', context }); // the same name, another deployment
+    expect((await a.readStream(stream)).events.map((e) => (e.data as { n: number }).n)).toEqual([0, 1]);
+    expect((await b.readStream(stream)).events.map((e) => (e.data as { n: number }).n)).toEqual([10, 11, 12]);
+    const logOfA = (await a.readAll({ after: marker.position, limit: 1_000 })).filter((e) => e.streamName === stream);
+    expect(logOfA.map((e) => e.revision)).toEqual([0n, 1n]);
+    expect((await followA).map((e) => (e.data as { n: number }).n)).toEqual([0, 1]);
+    expect(verifyChain(stream, (await b.readStream(stream)).events)).toEqual({ intact: true, events: 3 });
   });
 });
