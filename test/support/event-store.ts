@@ -9,7 +9,7 @@ import type { EventStore } from '../../src/write/event-store/event-store.port.js
  * copies into it). A server that global setup started in a container serves only the contract
  * suite's EventStoreDB leg (TEST_EVENTSTORE_CONTRACT_ONLY): the rest stays on PostgreSQL there.
  */
-export const suiteEventStoreUrl = (): string | undefined =>
+const suiteEventStoreUrl = (): string | undefined =>
   process.env.TEST_EVENTSTORE_CONTRACT_ONLY ? undefined : process.env.TEST_EVENTSTORE_URL || undefined;
 
 export const onEventStoreDb = (): boolean => suiteEventStoreUrl() !== undefined;
@@ -21,7 +21,7 @@ export const onEventStoreDb = (): boolean => suiteEventStoreUrl() !== undefined;
  * in the same database's space, for a test that needs an empty log per case (on PostgreSQL a
  * database holds one log: such a test empties it instead).
  */
-export const streamPrefixOf = (databaseUrl: string, log = ''): string => {
+const streamPrefixOf = (databaseUrl: string, log = ''): string => {
   const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1)).replace(/^eventix_test_/, '');
   return [name, log].filter(Boolean).join('_').toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(-40);
 };
