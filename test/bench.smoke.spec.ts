@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { describeOnPostgresStore } from './support/event-store.js';
 import { recordFigure } from './support/figures.js';
 
 /**
@@ -15,7 +16,7 @@ const bench = async (args: string[], env: Record<string, string> = {}) => {
 /** Figures come as "median (min–max)" strings. */
 const first = (summary: string | number) => Number(String(summary).replace(/[, ]/g, '').match(/^-?[\d.]+/)?.[0]);
 
-describe('benchmarks, smoke-sized', () => {
+describeOnPostgresStore('benchmarks, smoke-sized', 'bench/*.mjs measure the PostgreSQL event store and start the service and the CLI on PostgreSQL whatever the environment; the PostgreSQL run smoke-tests them', () => {
   it('event store: ours and the peer measured side by side; ours loses and repeats nothing', async () => {
     const result = await bench(['bench/event-store.mjs', '1'], { EVENT_STORE_BENCH_SCALE: '0.01' });
     expect(result.correctness.ours).toMatchObject({ lostTotal: 0, duplicatedTotal: 0 });

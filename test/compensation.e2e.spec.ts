@@ -1,14 +1,13 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { openEventStore } from '../src/write/event-store/event-store.module.js';
 import { EVENT_STORE, type EventStore } from '../src/write/event-store/event-store.port.js';
-import { PostgresEventStore } from '../src/write/event-store/postgres.event-store.js';
 import { startApp } from './support/app.js';
 import { bearer } from './support/auth.js';
 import { publishedEvent } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
 import { wholeLog } from './support/event-log.js';
+import { openTestEventStore } from './support/event-store.js';
 import { eventually } from './support/eventually.js';
 
 /**
@@ -25,8 +24,8 @@ describe('a booking whose second write fails', () => {
     app = await startApp({ DATABASE_URL: database.url, RESERVATION_GRACE_SECONDS: '1', BOOKING_EXPIRY_SWEEP_SECONDS: '1' }, (builder) =>
       builder.overrideProvider(EVENT_STORE).useFactory({
         factory: async () => {
-          // The real PostgreSQL store, with a fault switched on for booking streams only.
-          const store = await openEventStore({ DATABASE_URL: database.url, EVENTSTORE_URL: undefined });
+          // The real store (the suite's), with a fault switched on for booking streams only.
+          const store = await openTestEventStore(database.url);
           return new Proxy(store, {
             get: (target, property, receiver) =>
               property === 'appendToStream'
@@ -66,7 +65,7 @@ describe('a booking whose second write fails', () => {
     const { eventId, seats } = await publishedEvent(app, 1, 2);
     // What a process that died right after reserving leaves behind: the reservation, and no booking.
     const orphan = randomUUID();
-    const store = new PostgresEventStore({ connectionString: database.url, max: 1 });
+    const store = await openTestEventStore(database.url);
     await store.appendToStream(`seats-${eventId}`, [{ type: 'SeatsReserved', data: { eventId, bookingId: orphan, seatIds: [seats[0].seatId] } }], {
       expectedRevision: 'no_stream',
       context: { correlationId: randomUUID(), causationId: null, userId: 'auth0|crashed' },

@@ -1,10 +1,10 @@
 import { request as httpRequest } from 'node:http';
 import { randomInt, randomUUID } from 'node:crypto';
-import { PostgresEventStore } from '../src/write/event-store/postgres.event-store.js';
 import { bearer } from './support/auth.js';
 import { publishedEvent, type SeatOfVenue } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
 import { doubleBookedSeats, wholeLog } from './support/event-log.js';
+import { onEventStoreDb, openTestEventStore } from './support/event-store.js';
 import { eventually } from './support/eventually.js';
 import { recordFigure } from './support/figures.js';
 import { providerLedger } from './support/payment-provider.js';
@@ -227,8 +227,12 @@ describe('faults under load (real processes)', () => {
       const count = (s: number | string) => statuses.filter((x) => x === s).length;
       // Only 201 (booked), 409 (someone was quicker) and 503 (retry later): never a 500, never a dropped connection.
       expect(statuses.filter((s) => ![201, 409, 503].includes(s as number))).toEqual([]);
-      expect(count(503)).toBeGreaterThan(0);
-      expect(stopLoad && attempts.some((a) => !a.answer)).toBe(true); // the load outlasted the outage
+      if (!onEventStoreDb()) {
+        // The log is on the crashed server: bookings are refused with 503 until it is back, and the load outlasts the outage.
+        // On EventStoreDB only the read models are: bookings go on, and the projectors catch up by themselves (checked below).
+        expect(count(503)).toBeGreaterThan(0);
+        expect(stopLoad && attempts.some((a) => !a.answer)).toBe(true);
+      }
 
       const settled = await eventually(async () => {
         const state = await audit(postgres.url, eventId, sent);
@@ -298,7 +302,7 @@ describe('faults under load (real processes)', () => {
       await ready(service);
       const { eventId, seats } = await publishedEvent(service.url, 1, 5);
       // An event no projector can apply: a venue name longer than the read model's column (an old writer's bug, say).
-      const store = new PostgresEventStore({ connectionString: database.url, max: 1 });
+      const store = await openTestEventStore(database.url);
       const venueId = randomUUID();
       await store.appendToStream(`venue-${venueId}`, [{ type: 'VenueCreated', data: { venueId, name: 'x'.repeat(300), location: null, capacity: null } }], {
         expectedRevision: 'no_stream',

@@ -3,9 +3,10 @@ import { rmSync } from 'node:fs';
 import { getContainerRuntimeClient, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 
 /**
- * Starts what the whole suite shares. The EventStoreDB leg of the event-store contract runs
- * against TEST_EVENTSTORE_URL (or EVENTSTORE_URL); without one, against a testcontainers
- * EventStoreDB when a Docker engine exists; otherwise it is skipped and says why.
+ * Starts what the whole suite shares. Given TEST_EVENTSTORE_URL (or EVENTSTORE_URL), the whole
+ * suite runs on that EventStoreDB (test/support/event-store.ts), the contract suite's EventStoreDB
+ * leg included. Without one, everything runs on PostgreSQL, and the contract's EventStoreDB leg
+ * runs against a testcontainers EventStoreDB when a Docker engine exists, or is skipped and says why.
  */
 let eventStoreContainer: StartedTestContainer | undefined;
 
@@ -14,7 +15,10 @@ export default async function globalSetup(): Promise<void> {
   startKafka();
   installChromium();
   if (!process.env.TEST_EVENTSTORE_URL && process.env.EVENTSTORE_URL) process.env.TEST_EVENTSTORE_URL = process.env.EVENTSTORE_URL;
-  if (process.env.TEST_EVENTSTORE_URL) return;
+  if (process.env.TEST_EVENTSTORE_URL) {
+    console.info(`\nThe whole suite runs on EventStoreDB at ${process.env.TEST_EVENTSTORE_URL}, each test database's streams under a prefix of its own`);
+    return;
+  }
   try {
     await getContainerRuntimeClient();
   } catch (error) {
@@ -32,6 +36,8 @@ export default async function globalSetup(): Promise<void> {
     .withWaitStrategy(Wait.forHttp('/health/live', 2113).forStatusCode(204))
     .start();
   process.env.TEST_EVENTSTORE_URL = `esdb://${eventStoreContainer.getHost()}:${eventStoreContainer.getMappedPort(2113)}?tls=false`;
+  // Asked for by no one: the rest of the suite stays on PostgreSQL, its default.
+  process.env.TEST_EVENTSTORE_CONTRACT_ONLY = 'true';
   (globalThis as { __eventStoreContainer?: StartedTestContainer }).__eventStoreContainer = eventStoreContainer;
 }
 

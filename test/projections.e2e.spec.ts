@@ -6,12 +6,12 @@ import { LogRunner } from '../src/projections/log-runner.js';
 import { projection } from '../src/projections/projection.js';
 import { ProjectionsService } from '../src/projections/projections.service.js';
 import { PROJECTORS } from '../src/projections/projectors.js';
-import { PostgresEventStore } from '../src/write/event-store/postgres.event-store.js';
 import { startApp } from './support/app.js';
 import { bearer } from './support/auth.js';
 import { publishedEvent } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
 import { wholeLog } from './support/event-log.js';
+import { openTestEventStore } from './support/event-store.js';
 
 const READ_MODEL_TABLES = [
   'catalog.venues', 'catalog.seats', 'catalog.events', 'catalog.event_seat_prices', 'catalog.seat_availability',
@@ -65,7 +65,7 @@ describe('projections of the real service', () => {
       // Rebuilt from the log alone, into emptied tables: the same rows, to the last timestamp.
       const db = new DataSource({ type: 'postgres', url: database.url, migrations });
       await db.initialize();
-      const store = new PostgresEventStore({ connectionString: database.url, max: 4 });
+      const store = await openTestEventStore(database.url);
       try {
         const live = await dump(db);
         expect(live['booking.bookings']).toHaveLength(7);

@@ -6,10 +6,10 @@ import { migrations } from '../migrations/all.js';
 import { inlined } from '../src/projections/projector.js';
 import { PROJECTORS } from '../src/projections/projectors.js';
 import { Rebuild } from '../src/projections/replay.js';
-import type { Event } from '../src/write/event-store/event-store.port.js';
-import { PostgresEventStore } from '../src/write/event-store/postgres.event-store.js';
+import type { Event, EventStore } from '../src/write/event-store/event-store.port.js';
 import { createTestDatabase } from './support/database.js';
 import { wholeLog } from './support/event-log.js';
+import { onEventStoreDb, openTestEventStore } from './support/event-store.js';
 import { eventually } from './support/eventually.js';
 
 /**
@@ -144,9 +144,25 @@ const history = (chosen: Step[]): [string, Event[]][] => {
 
 describe('a rebuild from the log', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let store: PostgresEventStore;
+  let store: EventStore | undefined;
   let pool: Pool;
+  let cases = 0;
   const tables = PROJECTORS.flatMap((p) => p.tables);
+
+  /** Empty read models and an empty log for a case, and the store to append to it. */
+  const emptied = async (): Promise<{ store: EventStore; logName: string }> => {
+    await pool.query(`TRUNCATE ${tables.join(', ')} CASCADE`);
+    if (!onEventStoreDb()) {
+      store ??= await openTestEventStore(database.url);
+      await pool.query(`TRUNCATE eventstore.events, eventstore.streams CASCADE`);
+      return { store, logName: '' };
+    }
+    // EventStoreDB keeps what it is given: each case appends to a log (a stream prefix) of its own.
+    await store?.close();
+    const logName = `case${++cases}`;
+    store = await openTestEventStore(database.url, logName);
+    return { store, logName };
+  };
 
   beforeAll(async () => {
     database = await createTestDatabase('rebuild');
@@ -154,13 +170,11 @@ describe('a rebuild from the log', () => {
     await db.initialize();
     await db.runMigrations();
     await db.destroy();
-    store = new PostgresEventStore({ connectionString: database.url, max: 4 });
-    await store.migrate();
     pool = new Pool({ connectionString: database.url, max: 4 });
   });
 
   afterAll(async () => {
-    await store.close();
+    await store?.close();
     await pool.end();
     await database.drop();
   });
@@ -169,10 +183,10 @@ describe('a rebuild from the log', () => {
     let compared = 0;
     await fc.assert(
       fc.asyncProperty(steps, async (chosen) => {
-        await pool.query(`TRUNCATE ${tables.join(', ')}, eventstore.events, eventstore.streams CASCADE`);
+        const { store, logName } = await emptied();
         // Appended one by one in order, so that the log's order is the steps' order.
         for (const [stream, events] of history([...opening, ...chosen])) await store.appendToStream(stream, events, { expectedRevision: 'any', context: { correlationId: randomUUID(), causationId: null, userId: 'test' } });
-        const log = await wholeLog(database.url);
+        const log = await wholeLog(database.url, logName);
         // The live projectors' way: each event's statements, in log order, on the live tables.
         for (const event of log) for (const projector of PROJECTORS) if (projector.handles.has(event.type)) for (const statement of projector.project(event)) await pool.query(inlined(statement));
         // readAll returns what no older transaction on the server can still join (STYLE.md §3): wait for all of it.

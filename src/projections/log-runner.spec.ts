@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { migrations } from '../../migrations/all.js';
 import { createTestDatabase } from '../../test/support/database.js';
+import { openTestEventStore } from '../../test/support/event-store.js';
 import { type Event, type EventStore, EventStoreRefusedError, type Projected } from '../write/event-store/event-store.port.js';
-import { PostgresEventStore } from '../write/event-store/postgres.event-store.js';
 import { LogRunner } from './log-runner.js';
 import { projection } from './projection.js';
 import { type Projector, sql } from './projector.js';
@@ -16,7 +16,7 @@ type Counted = Event<'Counted', { i: number }>;
 
 describe('log runner, running a projector', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let store: PostgresEventStore;
+  let store: EventStore;
   let dataSource: DataSource;
   const context = { correlationId: randomUUID(), causationId: null, userId: null };
 
@@ -64,8 +64,7 @@ describe('log runner, running a projector', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('runner');
-    store = new PostgresEventStore({ connectionString: database.url, max: 8 });
-    await store.migrate();
+    store = await openTestEventStore(database.url);
     dataSource = new DataSource({ type: 'postgres', url: database.url, migrations, extra: { max: 8 } });
     await dataSource.initialize();
     await dataSource.runMigrations();

@@ -1,19 +1,20 @@
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, configureApp } from '../../src/app.module.js';
+import { eventStoreEnv } from './event-store.js';
 
 /**
  * The real application, in process, on the given environment (a test database of its own, say).
  * Environment variables are what the service reads, so they are set for the duration of the boot.
+ * Its event store is the suite's (test/support/event-store.ts), for its database.
  */
 export const startApp = async (
-  env: Record<string, string>,
+  env: { DATABASE_URL: string } & Record<string, string>,
   /** To put a fault in a real provider (a store whose append fails, say); never to mock one away. */
   adjust: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder,
 ): Promise<NestExpressApplication> => {
   const saved = { ...process.env };
-  // The PostgreSQL event store unless a test asks for another: EVENTSTORE_URL may be set for the contract suite.
-  Object.assign(process.env, { LOG_LEVEL: 'warn', EVENTSTORE_URL: '', ...env });
+  Object.assign(process.env, { LOG_LEVEL: 'warn', ...eventStoreEnv(env.DATABASE_URL), ...env });
   try {
     const moduleRef = await adjust(Test.createTestingModule({ imports: [AppModule.register()] })).compile();
     const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, rawBody: true, logger: ['error', 'warn'] }));

@@ -1,13 +1,34 @@
 import { Client } from 'pg';
 import { type Position, type Recorded, toPosition } from '../../src/write/event-store/event-store.port.js';
+import { onEventStoreDb, openTestEventStore } from './event-store.js';
 
 /**
- * Every committed event of a test database's log, in global order, straight from the store's table
- * (no read model). Not through readAll: readAll waits for every older transaction on the whole server
- * to end (STYLE.md §3), so another test database's long transaction would make a check miss events
- * that are committed.
+ * Every committed event of a test database's log, in global order, with no read model between.
+ * On PostgreSQL straight from the store's table, not through readAll: readAll waits for every older
+ * transaction on the whole server to end (STYLE.md §3), so another test database's long transaction
+ * would make a check miss events that are committed. On EventStoreDB, where that wait does not
+ * exist, through the adapter: readAll, page after page, sees the database's stream prefix only.
+ * `log`: see streamPrefixOf (EventStoreDB only).
  */
-export const wholeLog = async (databaseUrl: string): Promise<Recorded[]> => {
+export const wholeLog = async (databaseUrl: string, log = ''): Promise<Recorded[]> =>
+  onEventStoreDb() ? readWholeLog(databaseUrl, log) : readEventsTable(databaseUrl);
+
+const PAGE = 5_000;
+
+const readWholeLog = async (databaseUrl: string, log: string): Promise<Recorded[]> => {
+  const store = await openTestEventStore(databaseUrl, log);
+  try {
+    const events: Recorded[] = [];
+    for (let page = await store.readAll({ limit: PAGE }); page.length > 0; page = await store.readAll({ after: page.at(-1)!.position, limit: PAGE })) {
+      events.push(...page);
+    }
+    return events;
+  } finally {
+    await store.close();
+  }
+};
+
+const readEventsTable = async (databaseUrl: string): Promise<Recorded[]> => {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {

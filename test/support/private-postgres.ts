@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,8 @@ export const privatePostgres = (port: number) => {
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=100`;
   asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/eventix_fault`,
+    // A name no other run has used: on EventStoreDB it is also the prefix of the service's streams (test/support/event-store.ts).
+    url: `postgres://postgres@127.0.0.1:${port}/eventix_fault_${randomBytes(4).toString('hex')}`,
     start: () => asPostgres('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']),
     /** `immediate` is a crash: no checkpoint, connections cut; what was committed must survive it. */
     stop: (mode: 'fast' | 'immediate' = 'fast') => asPostgres('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']),

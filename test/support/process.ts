@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { eventStoreEnv } from './event-store.js';
 
 /** The service as `npm start` runs it: the built dist/src/main.js in a process of its own (`npm test` builds first). */
 export const freePort = async (): Promise<number> => {
@@ -13,10 +14,11 @@ export const freePort = async (): Promise<number> => {
 
 export type ServiceProcess = { child: ChildProcess; output: () => string; url: string };
 
+/** Started with `env` alone (no variable of the test's shell), and the suite's event store for its database. */
 export const startService = (env: Record<string, string>): ServiceProcess => {
   let output = '';
   const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...(env.DATABASE_URL ? eventStoreEnv(env.DATABASE_URL) : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk) => (output += chunk));

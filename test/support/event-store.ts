@@ -1,0 +1,64 @@
+import { Logger } from '@nestjs/common';
+import { validateEnvironment } from '../../src/config.js';
+import { openEventStore } from '../../src/write/event-store/event-store.module.js';
+import type { EventStore } from '../../src/write/event-store/event-store.port.js';
+
+/**
+ * The event store the suite runs on. PostgreSQL (the store in each test's own database) unless
+ * `npm test` was given an EventStoreDB: TEST_EVENTSTORE_URL (or EVENTSTORE_URL, which global setup
+ * copies into it). A server that global setup started in a container serves only the contract
+ * suite's EventStoreDB leg (TEST_EVENTSTORE_CONTRACT_ONLY): the rest stays on PostgreSQL there.
+ */
+const suiteEventStoreUrl = (): string | undefined =>
+  process.env.TEST_EVENTSTORE_CONTRACT_ONLY ? undefined : process.env.TEST_EVENTSTORE_URL || undefined;
+
+export const onEventStoreDb = (): boolean => suiteEventStoreUrl() !== undefined;
+
+/**
+ * Every test shares one EventStoreDB server, so each test database's services write and read only
+ * streams of their own prefix: the database's name (its random end makes it unique), without the
+ * common `eventix_test_`, cut from the front to the prefix's 40 characters. `log` names another log
+ * in the same database's space, for a test that needs an empty log per case (on PostgreSQL a
+ * database holds one log: such a test empties it instead).
+ */
+const streamPrefixOf = (databaseUrl: string, log = ''): string => {
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1)).replace(/^eventix_test_/, '');
+  return [name, log].filter(Boolean).join('_').toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(-40);
+};
+
+/**
+ * What a service, a CLI run or an adapter working on the test database at `databaseUrl` is given
+ * to find its events. Used by every place that starts one (test/support/app.ts, process.ts, the
+ * CLI's tests), so that one variable moves the whole suite to EventStoreDB.
+ */
+export const eventStoreEnv = (databaseUrl: string, log = ''): { EVENTSTORE_URL: string; EVENTSTORE_STREAM_PREFIX?: string } => {
+  const url = suiteEventStoreUrl();
+  // '' and not absent: the jest process may carry an EVENTSTORE_URL of the developer's shell.
+  return url ? { EVENTSTORE_URL: url, EVENTSTORE_STREAM_PREFIX: streamPrefixOf(databaseUrl, log) } : { EVENTSTORE_URL: '' };
+};
+
+/** The store the service on `databaseUrl` opens, for a test to seed or read (close it afterwards). */
+export const openTestEventStore = (databaseUrl: string, log = ''): Promise<EventStore> => {
+  // The levels test/support/app.ts gives the service: which store it opened is not news in a test's output.
+  Logger.overrideLogger(['error', 'warn']);
+  // Through the service's own configuration, so that the adapter gets every setting the service would.
+  return openEventStore(validateEnvironment({ DATABASE_URL: databaseUrl, ...eventStoreEnv(databaseUrl, log) }));
+};
+
+/**
+ * A test about the PostgreSQL store itself (its rows, its tables), or one that cannot be pointed at
+ * EventStoreDB: a test on PostgreSQL; on EventStoreDB skipped, and the reason printed (as the
+ * contract suite does), so that a green run never hides a test that did not run.
+ */
+export const itOnPostgresStore = (name: string, reason: string, test: jest.ProvidesCallback, timeout?: number): void => {
+  if (!onEventStoreDb()) return it(name, test, timeout);
+  console.info(`EventStoreDB leg SKIPPED: "${name}": ${reason}`);
+  it.skip(`${name} (skipped on EventStoreDB: ${reason})`, test);
+};
+
+/** The same for a whole describe block. */
+export const describeOnPostgresStore = (name: string, reason: string, tests: () => void): void => {
+  if (!onEventStoreDb()) return describe(name, tests);
+  console.info(`EventStoreDB leg SKIPPED: "${name}": ${reason}`);
+  describe.skip(`${name} (skipped on EventStoreDB: ${reason})`, tests);
+};
