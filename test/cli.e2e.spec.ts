@@ -9,7 +9,7 @@ import { bearer } from './support/auth.js';
 import { publishedEvent } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
 import { wholeLog } from './support/event-log.js';
-import { eventStoreEnv, itOnPostgresStore, openTestEventStore } from './support/event-store.js';
+import { eventStoreEnv, itOnPostgresStore, openTestEventStore, writeForeignEvents } from './support/event-store.js';
 import { eventually } from './support/eventually.js';
 
 /**
@@ -25,6 +25,7 @@ describe('the eventix CLI', () => {
   let eventId: string;
   let bookingId: string;
   let confirmedAt: number;
+  let freeSeat: string;
   const env = () => ({ PATH: process.env.PATH!, DATABASE_URL: database.url, ...eventStoreEnv(database.url) });
   const eventix = async (...args: string[]) => {
     try {
@@ -44,6 +45,7 @@ describe('the eventix CLI', () => {
     const http = () => request(app.getHttpServer());
     let seats;
     ({ eventId, seats } = await publishedEvent(app, 2, 10));
+    freeSeat = seats[19].seatId;
     const alice = await bearer('auth0|alice');
     const booked = await http().post('/bookings').set('authorization', alice).send({ eventId, seatIds: [seats[0].seatId, seats[1].seatId] }).expect(201);
     bookingId = booked.body.id;
@@ -163,6 +165,25 @@ describe('the eventix CLI', () => {
     expect(again.code).toBe(0);
     expect(await dump()).toEqual(before);
     expect((await sql.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE '%\\_\\_shadow'`)).rows[0].n).toBe(0);
+  });
+
+  it('passes by events another application wrote: projectors, export, replay and verify go on; verify --log counts them as foreign', async () => {
+    const foreign = `erp-${randomUUID()}`;
+    await writeForeignEvents(database.url, foreign);
+    // After them in the log, a booking: the projectors reach it.
+    const fan = await bearer('auth0|fan-after-foreign');
+    const booked = await request(app.getHttpServer()).post('/bookings').set('authorization', fan).send({ eventId, seatIds: [freeSeat] }).expect(201);
+    await request(app.getHttpServer()).get(`/bookings/${booked.body.id}`).set('authorization', fan).set('x-min-position', booked.body.position).expect(200);
+
+    const exported = (await eventix('export', '--format', 'ndjson')).stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(exported.filter((e) => e.stream === foreign)).toEqual([]);
+    expect(exported).toHaveLength((await wholeLog(database.url)).length);
+    const log = await eventix('verify', '--log');
+    expect(log.code).toBe(0);
+    expect(log.stdout).toContain('verify --log: 3 foreign events (not written by Eventix) in 1 streams skipped');
+    expect(log.stdout).toMatch(/every chain intact/);
+    expect((await eventix('replay')).code).toBe(0);
+    expect((await eventix('verify')).code).toBe(0);
   });
 
   it('verifies the hash chain of every stream of the log', async () => {

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { type Position, type Recorded, toPosition } from '../../src/write/event-store/event-store.port.js';
+import { isEventix } from '../../src/write/event-store/envelope.js';
 import { onEventStoreDb, openTestEventStore } from './event-store.js';
 
 /**
@@ -36,7 +37,8 @@ const readEventsTable = async (databaseUrl: string): Promise<Recorded[]> => {
       `SELECT transaction_id::text AS tx, global_position, stream_name, stream_revision, event_id, event_type, data, metadata
          FROM eventstore.events ORDER BY transaction_id, global_position`,
     );
-    return rows.map((row) => ({
+    // As every reader of the store sees it: without events another writer put in (src/write/event-store/envelope.ts).
+    return rows.filter((row) => isEventix(row.data, row.metadata)).map((row) => ({
       type: row.event_type,
       data: row.data,
       schemaVersion: row.metadata.schemaVersion,

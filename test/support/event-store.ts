@@ -1,4 +1,6 @@
+import { EventStoreDBClient, binaryEvent, jsonEvent } from '@eventstore/db-client';
 import { Logger } from '@nestjs/common';
+import { Client } from 'pg';
 import { validateEnvironment } from '../../src/config.js';
 import { openEventStore } from '../../src/write/event-store/event-store.module.js';
 import type { EventStore } from '../../src/write/event-store/event-store.port.js';
@@ -61,4 +63,39 @@ export const describeOnPostgresStore = (name: string, reason: string, tests: () 
   if (!onEventStoreDb()) return describe(name, tests);
   console.info(`EventStoreDB leg SKIPPED: "${name}": ${reason}`);
   describe.skip(`${name} (skipped on EventStoreDB: ${reason})`, tests);
+};
+
+/**
+ * Writes to `stream` of the test database's log what another application on a shared store would:
+ * an event without metadata, a binary one, and one with metadata of its own. On PostgreSQL, rows put
+ * into the store's table by hand; on EventStoreDB, appended through the client, within the test's prefix.
+ */
+export const writeForeignEvents = async (databaseUrl: string, stream: string): Promise<void> => {
+  const { EVENTSTORE_URL: url, EVENTSTORE_STREAM_PREFIX: prefix } = eventStoreEnv(databaseUrl);
+  if (url) {
+    const client = EventStoreDBClient.connectionString(url);
+    try {
+      await client.appendToStream(`${prefix}.${stream}`, [
+        jsonEvent({ type: 'OrderShipped', data: { orderId: 7 } }),
+        binaryEvent({ type: 'Blob', data: Uint8Array.from([0, 1, 2, 3, 4]) }),
+        jsonEvent({ type: 'OrderPaid', data: { orderId: 7 }, metadata: { $correlationId: 'erp-1', source: 'erp', hash: 42 } }),
+      ]);
+    } finally {
+      await client.dispose();
+    }
+    return;
+  }
+  const sql = new Client({ connectionString: databaseUrl });
+  await sql.connect();
+  try {
+    await sql.query(
+      `INSERT INTO eventstore.events (stream_name, stream_revision, event_id, event_type, data, metadata) VALUES
+         ($1, 0, gen_random_uuid(), 'OrderShipped', '{"orderId": 7}', '{}'),
+         ($1, 1, gen_random_uuid(), 'Blob', '"AAECAwQ="', 'null'),
+         ($1, 2, gen_random_uuid(), 'OrderPaid', '{"orderId": 7}', '{"$correlationId": "erp-1", "source": "erp", "hash": 42}')`,
+      [stream],
+    );
+  } finally {
+    await sql.end();
+  }
 };
