@@ -72,19 +72,25 @@ export const describeOnPostgresStore = (name: string, reason: string, tests: () 
  */
 export const writeForeignEvents = async (databaseUrl: string, stream: string): Promise<void> => {
   const { EVENTSTORE_URL: url, EVENTSTORE_STREAM_PREFIX: prefix } = eventStoreEnv(databaseUrl);
-  if (url) {
-    const client = EventStoreDBClient.connectionString(url);
-    try {
-      await client.appendToStream(`${prefix}.${stream}`, [
-        jsonEvent({ type: 'OrderShipped', data: { orderId: 7 } }),
-        binaryEvent({ type: 'Blob', data: Uint8Array.from([0, 1, 2, 3, 4]) }),
-        jsonEvent({ type: 'OrderPaid', data: { orderId: 7 }, metadata: { $correlationId: 'erp-1', source: 'erp', hash: 42 } }),
-      ]);
-    } finally {
-      await client.dispose();
-    }
-    return;
+  return url ? appendForeignEvents(url, `${prefix}.${stream}`) : insertForeignRows(databaseUrl, stream);
+};
+
+/** The foreign events of writeForeignEvents, appended to an EventStoreDB as another application would. */
+export const appendForeignEvents = async (eventStoreUrl: string, stream: string): Promise<void> => {
+  const client = EventStoreDBClient.connectionString(eventStoreUrl);
+  try {
+    await client.appendToStream(stream, [
+      jsonEvent({ type: 'OrderShipped', data: { orderId: 7 } }),
+      binaryEvent({ type: 'Blob', data: Uint8Array.from([0, 1, 2, 3, 4]) }),
+      jsonEvent({ type: 'OrderPaid', data: { orderId: 7 }, metadata: { $correlationId: 'erp-1', source: 'erp', hash: 42 } }),
+    ]);
+  } finally {
+    await client.dispose();
   }
+};
+
+/** The same events as rows of the PostgreSQL store's table: nothing but the service writes there, so a row put in by hand stands for another writer. */
+export const insertForeignRows = async (databaseUrl: string, stream: string): Promise<void> => {
   const sql = new Client({ connectionString: databaseUrl });
   await sql.connect();
   try {

@@ -1,7 +1,6 @@
-import { EventStoreDBClient, binaryEvent, jsonEvent } from '@eventstore/db-client';
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { createTestDatabase } from '../../../test/support/database.js';
+import { appendForeignEvents, insertForeignRows } from '../../../test/support/event-store.js';
 import { EsdbEventStore } from './esdb.event-store.js';
 import { type Event, type EventStore, type MessageContext, type Position, type Recorded, WrongExpectedRevisionError } from './event-store.port.js';
 import { verifyChain } from './log-hash.js';
@@ -26,22 +25,7 @@ const postgresLeg: Leg = {
     const database = await createTestDatabase('contract');
     const store = new PostgresEventStore({ connectionString: database.url, max: 24 });
     await store.migrate();
-    // Nothing but this service writes here; a row put in by hand (a migration tool, an operator) stands for another writer.
-    const writeForeign = async (stream: string) => {
-      const sql = new Client({ connectionString: database.url });
-      await sql.connect();
-      try {
-        await sql.query(
-          `INSERT INTO eventstore.events (stream_name, stream_revision, event_id, event_type, data, metadata) VALUES
-             ($1, 0, gen_random_uuid(), 'OrderShipped', '{"orderId": 7}', '{}'),
-             ($1, 1, gen_random_uuid(), 'Blob', '"AAECAwQ="', 'null'),
-             ($1, 2, gen_random_uuid(), 'OrderPaid', '{"orderId": 7}', '{"$correlationId": "erp-1", "source": "erp", "hash": 42}')`,
-          [stream],
-        );
-      } finally {
-        await sql.end();
-      }
-    };
+    const writeForeign = (stream: string) => insertForeignRows(database.url, stream);
     return { store, writeForeign, cleanup: async () => (await store.close(), await database.drop()) };
   },
 };
@@ -55,15 +39,8 @@ const esdbLeg: Leg = {
   open: async () => {
     const store = new EsdbEventStore(esdbUrl!);
     // Another application on the same server, through the client itself.
-    const other = EventStoreDBClient.connectionString(esdbUrl!);
-    const writeForeign = async (stream: string) => {
-      await other.appendToStream(stream, [
-        jsonEvent({ type: 'OrderShipped', data: { orderId: 7 } }),
-        binaryEvent({ type: 'Blob', data: Uint8Array.from([0, 1, 2, 3, 4]) }),
-        jsonEvent({ type: 'OrderPaid', data: { orderId: 7 }, metadata: { $correlationId: 'erp-1', source: 'erp', hash: 42 } }),
-      ]);
-    };
-    return { store, writeForeign, cleanup: async () => (await other.dispose(), await store.close()) };
+    const writeForeign = (stream: string) => appendForeignEvents(esdbUrl!, stream);
+    return { store, writeForeign, cleanup: () => store.close() };
   },
 };
 
