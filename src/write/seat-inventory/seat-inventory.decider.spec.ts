@@ -1,7 +1,7 @@
 import { specification } from '../../../test/support/given.js';
 import { DomainError } from '../domain-error.js';
 import fc from 'fast-check';
-import { type BatchOutcome, decideBatch, type ReserveSeats, type SeatInventoryCommand, seatInventoryDecider } from './seat-inventory.decider.js';
+import { type BatchOutcome, decideBatch, type ReserveSeats, type SeatInventoryCommand, seatInventoryDecider, seatInventorySnapshot } from './seat-inventory.decider.js';
 import type { SeatInventoryEvent, SeatsReleased, SeatsReserved } from './seat-inventory.events.js';
 
 const given = specification(seatInventoryDecider);
@@ -54,6 +54,48 @@ describe('seat inventory', () => {
     given().when(closeSales).then({ type: 'SalesClosed', data: { eventId } });
     given({ type: 'SalesClosed', data: { eventId } }).when(closeSales).then();
     given({ type: 'SalesClosed', data: { eventId } }).when(reserve('b-1', 's-1')).thenFails('not-bookable');
+  });
+
+  describe('a snapshot', () => {
+    const stateOf = (...history: SeatInventoryEvent[]) => history.reduce(seatInventoryDecider.evolve, seatInventoryDecider.initialState());
+    const roundTrip = (...history: SeatInventoryEvent[]) =>
+      seatInventorySnapshot.fromSnapshot(JSON.parse(JSON.stringify(seatInventorySnapshot.toSnapshot(stateOf(...history)))));
+    const legacy: SeatsReserved = { type: 'SeatsReserved', data: { eventId, bookingId: 'b-0', seatIds: ['s-9'] } };
+    const history = [legacy, reservedAs('alice', 'b-1', 's-1', 's-2'), reservedAs('alice', 'b-2', 's-3'), reserved('b-3', 's-4'), released('b-3', 's-4')];
+
+    it('gives back, through JSON, the state it was taken of: every map, and sales closed', () => {
+      expect(roundTrip(...history)).toEqual(stateOf(...history));
+      expect(roundTrip(...history, { type: 'SalesClosed', data: { eventId } })).toEqual(stateOf(...history, { type: 'SalesClosed', data: { eventId } }));
+      expect(roundTrip()).toEqual(seatInventoryDecider.initialState());
+    });
+
+    it('decides and evolves as the state it was taken of', () => {
+      const outcome = (command: SeatInventoryCommand, state: ReturnType<typeof stateOf>) => {
+        try {
+          return seatInventoryDecider.decide(command, state);
+        } catch (error) {
+          return { kind: (error as DomainError).kind, extra: (error as DomainError).extra };
+        }
+      };
+      const commands: SeatInventoryCommand[] = [
+        reserveAs('alice', 'b-4', 's-5'),
+        reserveAs('alice', 'b-4', 's-5', 's-6'), // over alice's limit of 4
+        reserve('b-5', 's-1', 's-4'), // s-1 held, s-4 released
+        reserve('b-1', 's-2', 's-1'), // a retry
+        { type: 'ReleaseSeats', data: { eventId, bookingId: 'b-0', reason: 'booking-cancelled' } },
+      ];
+      for (const command of commands) expect(outcome(command, roundTrip(...history))).toEqual(outcome(command, stateOf(...history)));
+      expect(seatInventoryDecider.evolve(roundTrip(...history), released('b-1', 's-1', 's-2'))).toEqual(stateOf(...history, released('b-1', 's-1', 's-2')));
+    });
+
+    it('is a value of its own: later events do not change a snapshot already taken', () => {
+      const state = stateOf(...history);
+      const snapshot = seatInventorySnapshot.toSnapshot(state);
+      const text = JSON.stringify(snapshot);
+      seatInventoryDecider.evolve(state, released('b-1', 's-1', 's-2'));
+      seatInventoryDecider.evolve(state, reserved('b-6', 's-1'));
+      expect(JSON.stringify(snapshot)).toBe(text);
+    });
   });
 
   describe('a batch, decided at once', () => {

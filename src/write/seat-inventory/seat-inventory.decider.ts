@@ -1,5 +1,6 @@
 import { DomainError } from '../domain-error.js';
 import type { Decider } from '../event-store/handle-command.js';
+import type { SnapshotCodec } from '../event-store/snapshot-store.js';
 import type { SeatInventoryEvent, SeatsReleased } from './seat-inventory.events.js';
 
 /** `maxSeatsPerUser`: MAX_SEATS_PER_USER_PER_EVENT, in the command so that decide stays pure. */
@@ -112,6 +113,33 @@ export const seatInventoryDecider: Decider<SeatInventory, SeatInventoryCommand, 
   initialState: () => ({ holders: new Map(), bookings: new Map(), owners: new Map(), seatsOfUser: new Map(), closed: false }),
   evolve,
   decide,
+};
+
+type InventorySnapshot = {
+  holders: [string, string][];
+  bookings: [string, string[]][];
+  owners: [string, string][];
+  seatsOfUser: [string, number][];
+  closed: boolean;
+};
+
+/**
+ * A hot event's inventory as a snapshot keeps it (#17): each map as its entries, every one of them,
+ * none derived from another on reading. Version 1; change it with this shape or with what the state means.
+ */
+export const seatInventorySnapshot: SnapshotCodec<SeatInventory> = {
+  version: 1,
+  toSnapshot: ({ holders, bookings, owners, seatsOfUser, closed }): InventorySnapshot => ({
+    holders: [...holders],
+    bookings: [...bookings], // a booking's seat ids are its event's, never changed
+    owners: [...owners],
+    seatsOfUser: [...seatsOfUser],
+    closed,
+  }),
+  fromSnapshot: (json) => {
+    const { holders, bookings, owners, seatsOfUser, closed } = json as InventorySnapshot;
+    return { holders: new Map(holders), bookings: new Map(bookings), owners: new Map(owners), seatsOfUser: new Map(seatsOfUser), closed };
+  },
 };
 
 const REMOVED = Symbol('removed');
