@@ -69,6 +69,31 @@ describe('seat inventory', () => {
       expect(roundTrip()).toEqual(seatInventoryDecider.initialState());
     });
 
+    it('keeps holders that are not simply the bookings\' own seats (a seat reserved twice, as evolve allows)', () => {
+      const twice = [...history, reserved('b-7', 's-1', 's-8')];
+      expect(stateOf(...twice).holders.get('s-1')).toBe('b-7');
+      expect(seatInventorySnapshot.toSnapshot(stateOf(...twice))).toMatchObject({ holders: expect.any(Array) });
+      expect(roundTrip(...twice)).toEqual(stateOf(...twice));
+      expect(seatInventorySnapshot.toSnapshot(stateOf(...history))).toMatchObject({ holders: null });
+    });
+
+    it('gives back any state evolve can reach, also from events decide would not emit', () => {
+      const seatIds = fc.uniqueArray(fc.constantFrom('s-1', 's-2', 's-3', 's-4'), { minLength: 1, maxLength: 3 });
+      const bookingId = fc.constantFrom('b-1', 'b-2', 'b-3');
+      const event: fc.Arbitrary<SeatInventoryEvent> = fc.oneof(
+        fc.record({ type: fc.constant('SeatsReserved' as const), data: fc.record({ eventId: fc.constant(eventId), bookingId, seatIds, userId: fc.constantFrom('alice', 'bob') }, { requiredKeys: ['eventId', 'bookingId', 'seatIds'] }) }),
+        fc.record({ type: fc.constant('SeatsReleased' as const), data: fc.record({ eventId: fc.constant(eventId), bookingId, seatIds, reason: fc.constant('booking-cancelled' as const) }) }),
+        fc.constant({ type: 'SalesClosed' as const, data: { eventId } }),
+      );
+      fc.assert(fc.property(fc.array(event, { maxLength: 12 }), (events) => expect(roundTrip(...events)).toEqual(stateOf(...events))), { numRuns: 500 });
+    });
+
+    it('is not taken of a state it could not give back exactly', () => {
+      const state = stateOf(...history);
+      state.owners.set('b-9', 'mallory');
+      expect(() => seatInventorySnapshot.toSnapshot(state)).toThrow(/b-9/);
+    });
+
     it('decides and evolves as the state it was taken of', () => {
       const outcome = (command: SeatInventoryCommand, state: ReturnType<typeof stateOf>) => {
         try {
