@@ -59,6 +59,8 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     const earlier = this.earlierAnswer(loaded, userId, requestHash);
     if (earlier) return earlier;
 
+    // An instance's first booking of an event reads its inventory while it prices the seats, not after.
+    this.inventory.preload(eventId);
     const { items, currency } = await this.priceSeats(eventId, seatIds);
     const totalMinor = items.reduce((sum, item) => sum + item.priceMinor, 0);
     if (totalMinor > MAX_AMOUNT_MINOR) {

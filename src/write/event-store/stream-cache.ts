@@ -55,6 +55,14 @@ export class StreamCache<State, Command, E extends Event> {
     return reading;
   }
 
+  /**
+   * Starts loading a state this cache does not hold yet, for a load soon after to share (or to find
+   * in memory). A state it holds is left alone; a failed read is the next load's to report.
+   */
+  preload(stream: string): void {
+    if (!this.entries.has(stream)) this.load(stream).catch(() => undefined);
+  }
+
   private async readSince(stream: string): Promise<Loaded<State>> {
     const entry = this.entryOf(stream);
     const fromRevision = entry.revision === 'no_stream' ? 0n : entry.revision + 1n;

@@ -102,6 +102,11 @@ export class SeatInventoryService {
     }
   }
 
+  /** Starts reading the event's inventory if this instance does not hold it yet: the next command's load shares the read. */
+  preload(eventId: string): void {
+    this.inventories.preload(seatInventoryStream(eventId));
+  }
+
   /** The bookings that hold seats of the event now. */
   async bookingsHolding(eventId: string): Promise<string[]> {
     const { state } = await this.inventories.load(seatInventoryStream(eventId));
