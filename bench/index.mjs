@@ -1,19 +1,23 @@
 // npm run bench [-- scenario …]: runs the benchmarks (each a process of its own, printing JSON) and
 // writes BENCHMARKS.md: the machine, the date, the command and every figure as median (min–max).
-// Scenarios: event-store, onsale, replay. Runs and sizes: BENCH_RUNS (see runsOf), REPLAY_EVENTS (1000000).
+// Scenarios: event-store, onsale, replay, snapshot. Runs and sizes: BENCH_RUNS (see runsOf), REPLAY_EVENTS (1000000),
+// SNAPSHOT_EVENTS (200000).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { machine } from './support.mjs';
 
 // Runs of each scenario: what fits in 10 minutes on 2 cores. The on-sale's two references stop at 60 s
 // (they would need minutes to sell 10,000 seats), and the event store's run is about two minutes, so they run
-// once; the replay (one seeding, ~25 s a replay) three times. BENCH_RUNS=3 runs every scenario three times (~25 min).
+// once; the replay (one seeding, ~25 s a replay) three times; the snapshot's first bookings (a service start each, ~4 s
+// without a snapshot) five times each. BENCH_RUNS=3 runs every scenario three times (~25 min).
 const runsOf = (otherwise) => process.env.BENCH_RUNS ?? otherwise;
 const replayEvents = process.env.REPLAY_EVENTS ?? '1000000';
+const snapshotEvents = process.env.SNAPSHOT_EVENTS ?? '200000';
 const scenarios = {
   'event-store': { args: ['bench/event-store.mjs', runsOf('1')], render: renderEventStore },
   onsale: { args: ['bench/onsale.mjs', runsOf('1')], render: renderOnSale },
   replay: { args: ['bench/replay.mjs', replayEvents, runsOf('3')], render: renderReplay },
+  snapshot: { args: ['bench/snapshot.mjs', snapshotEvents, runsOf('5')], render: renderSnapshot },
 };
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(scenarios);
 
@@ -72,6 +76,29 @@ shadow tables in bulk, indexes them and swaps them in; ${r.runs} runs, each time
 imported in bulk before the runs (the rows and hash chains appends would write; the smoke test verifies them with \`eventix verify --log\`).
 
 ${table(['events', 'wall time per replay (s)', 'events/s'], [[r.events.toLocaleString('en-US'), r.seconds, r.eventsPerSecond]])}`;
+}
+
+function renderSnapshot(r) {
+  const n = (value) => value.toLocaleString('en-US');
+  return `## Snapshots: the first booking of an instance that starts during a long on-sale
+
+One event in a ${n(r.seats)}-seat venue whose seat inventory (\`seats-<eventId>\`) holds ${n(r.events)} events: reservations of 1–4 seats
+and releases, as an on-sale with cancellations leaves them (${n(r.bookingsHolding)} bookings hold seats at the end), appended through the
+PostgreSQL event store. Each run starts the service afresh (\`node dist/src/main.js\`, until \`/health/ready\` answers) and times its
+first \`POST /bookings\` (a free seat, a new buyer), then a second one: without snapshots (\`SNAPSHOT_EVERY_EVENTS=0\`: the whole
+stream is read) and with the inventory's snapshot present (taken at revision ${n(r.snapshot.revision)}; a run reads it and the few events
+booked since), alternating which goes first, ${r.runs} runs each. The first booking also reads the event and its venue's ${n(r.seats)} seats
+(${r.venueEvents} events), with or without snapshots.
+
+${table(['', 'without snapshots', 'with a snapshot'], [
+  ['first booking of a fresh instance (ms)', r.firstBookingMs.without, `**${r.firstBookingMs.with}**`],
+  ['the next booking (ms)', r.nextBookingMs.without, r.nextBookingMs.with],
+])}
+
+First booking, without ÷ with (medians): **${r.speedup}×**. The snapshot is ${n(r.snapshot.bytes)} bytes of JSON. Taking one costs the
+event loop ${r.snapshot.toSnapshotMs} ms on the command's turn (\`toSnapshot\`) and ${r.snapshot.stringifyMs} ms when the save is sent
+(\`JSON.stringify\`), once every ${n(r.snapshot.everyEvents)} events; the command does not wait for the save (measured in the benchmark's
+own process on the same state, median of 5).`;
 }
 
 function renderOnSale(r) {

@@ -26,6 +26,7 @@ describe('configuration', () => {
     [{ EVENTSTORE_URL: 'http://localhost:2113' }, 'EVENTSTORE_URL'],
     [{ KAFKA_BROKERS: 'localhost' }, 'KAFKA_BROKERS'],
     [{ MAX_SEATS_PER_BOOKING: '0' }, 'MAX_SEATS_PER_BOOKING'],
+    [{ SNAPSHOT_EVERY_EVENTS: '-1' }, 'SNAPSHOT_EVERY_EVENTS'],
     [{ AUTH_JWT_SECRET: 'short' }, 'AUTH_JWT_SECRET'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
   ])('refuses %j, naming the variable', (raw, name) => {

@@ -86,6 +86,10 @@ export class Environment {
   @Min(0) @Max(10_000) @IsInt()
   COMMAND_CONCURRENCY: number = 0;
 
+  /** A hot event's seat inventory is snapshotted every this many events, so that an instance that starts reads only the events after the latest; 0: no snapshots. */
+  @Min(0) @Max(1_000_000) @IsInt()
+  SNAPSHOT_EVERY_EVENTS: number = 1_000;
+
   @IsIn(['test'])
   PAYMENT_PROVIDER: string = 'test';
 

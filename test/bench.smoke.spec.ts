@@ -46,4 +46,11 @@ describeOnPostgresStore('benchmarks, smoke-sized', 'bench/*.mjs measure the Post
     expect(result.events).toBeGreaterThanOrEqual(2_000);
     expect(first(result.eventsPerSecond)).toBeGreaterThan(0);
   }, 300_000);
+
+  it('snapshot: a fresh service books first with and without the inventory\'s snapshot, which was taken of the whole stream', async () => {
+    const result = await bench(['bench/snapshot.mjs', '3000', '1']);
+    expect(result.snapshot.revision).toBe(2_999);
+    expect(first(result.firstBookingMs.without)).toBeGreaterThan(0);
+    expect(first(result.firstBookingMs.with)).toBeGreaterThan(0);
+  }, 300_000);
 });

@@ -44,8 +44,10 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     private readonly inventory: SeatInventoryService,
     private readonly env: Environment,
   ) {
+    // Neither is snapshotted: a show's stream is a handful of events, and a venue's a few dozen (up to
+    // 1,000 seats each, 50 for 50,000 seats) whose snapshot would hold the same seats, no fewer bytes.
     this.shows = new StreamCache(store, showDecider);
-    this.venues = new StreamCache(store, venueDecider, 100);
+    this.venues = new StreamCache(store, venueDecider, { capacity: 100 });
   }
 
   async execute({ request, context }: PlaceBookingMessage): Promise<PlacedBooking> {
@@ -57,6 +59,8 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     const earlier = this.earlierAnswer(loaded, userId, requestHash);
     if (earlier) return earlier;
 
+    // An instance's first booking of an event reads its inventory while it prices the seats, not after.
+    this.inventory.preload(eventId);
     const { items, currency } = await this.priceSeats(eventId, seatIds);
     const totalMinor = items.reduce((sum, item) => sum + item.priceMinor, 0);
     if (totalMinor > MAX_AMOUNT_MINOR) {

@@ -49,4 +49,17 @@ describe('StreamCache', () => {
     expect(reads.mock.calls[1][1]).toEqual({ fromRevision: 2n });
     reads.mockRestore();
   });
+
+  it('preloads a state it does not hold in one read that the next load shares, and leaves a state it holds to the next load', async () => {
+    const venueId = randomUUID();
+    await elsewhere.appendToStream(venueStream(venueId), [{ type: 'VenueCreated', data: { venueId, name: 'Hall', location: null, capacity: null } }], { expectedRevision: 'no_stream', context });
+    const cache = new StreamCache(store, venueDecider);
+    const reads = jest.spyOn(store, 'readStream');
+    cache.preload(venueStream(venueId));
+    expect((await cache.load(venueStream(venueId))).revision).toBe(0n);
+    expect(reads).toHaveBeenCalledTimes(1);
+    cache.preload(venueStream(venueId));
+    expect(reads).toHaveBeenCalledTimes(1);
+    reads.mockRestore();
+  });
 });

@@ -1,20 +1,41 @@
+import { Logger } from '@nestjs/common';
 import { asDecided, type Decider, type Loaded } from './handle-command.js';
-import type { Event, EventStore, Position } from './event-store.port.js';
+import type { Event, EventStore, Position, Recorded } from './event-store.port.js';
+import type { SnapshotCodec, SnapshotStore } from './snapshot-store.js';
+
+/** Where a cache keeps snapshots of its states, how it writes them, and every how many events. */
+export type Snapshots<State> = { store: SnapshotStore; codec: SnapshotCodec<State>; everyEvents: number };
+
+type Entry<State> = Loaded<State> & {
+  lastUsed: number;
+  /** The revision of the snapshot this state started from or last saved (-1n: none); unset until the snapshot store was asked. */
+  snapshotAt?: bigint;
+};
 
 /**
  * Decider states kept in memory between commands, brought up to date with one read of what was
  * appended since (by this instance or any other). A venue with 50,000 seats, or a hot event's
- * seat inventory, is folded once, not on every command.
+ * seat inventory, is folded once, not on every command. With `snapshots`, a state that is not in
+ * memory yet starts from its stream's latest snapshot, so an instance that starts reads only the
+ * events after it, and a state is saved again every `everyEvents` events.
  */
 export class StreamCache<State, Command, E extends Event> {
-  private readonly entries = new Map<string, Loaded<State> & { lastUsed: number }>();
+  private readonly logger = new Logger(StreamCache.name);
+  private readonly entries = new Map<string, Entry<State>>();
   private readonly reading = new Map<string, Promise<Loaded<State>>>();
+  /** Streams whose snapshot is being saved: one save at a time per stream. */
+  private readonly saving = new Set<string>();
+  private readonly capacity: number;
+  private readonly snapshots: Snapshots<State> | undefined;
 
   constructor(
     private readonly store: EventStore,
     private readonly decider: Decider<State, Command, E>,
-    private readonly capacity = 1_000,
-  ) {}
+    { capacity = 1_000, snapshots }: { capacity?: number; snapshots?: Snapshots<State> } = {},
+  ) {
+    this.capacity = capacity;
+    this.snapshots = snapshots;
+  }
 
   /**
    * The stream's state as of now: what was cached, plus what was appended since. Callers that ask
@@ -34,10 +55,21 @@ export class StreamCache<State, Command, E extends Event> {
     return reading;
   }
 
+  /**
+   * Starts loading a state this cache does not hold yet, for a load soon after to share (or to find
+   * in memory). A state it holds is left alone; a failed read is the next load's to report.
+   */
+  preload(stream: string): void {
+    if (!this.entries.has(stream)) this.load(stream).catch(() => undefined);
+  }
+
   private async readSince(stream: string): Promise<Loaded<State>> {
     const entry = this.entryOf(stream);
     const fromRevision = entry.revision === 'no_stream' ? 0n : entry.revision + 1n;
-    const { events } = await this.store.readStream(stream, { fromRevision });
+    const events =
+      this.snapshots && entry.snapshotAt === undefined
+        ? await this.readFromSnapshot(stream, entry, this.snapshots)
+        : (await this.store.readStream(stream, { fromRevision })).events;
     for (const event of events) {
       // Two loads of one stream may overlap: an event is folded in once, in order.
       if (entry.revision !== 'no_stream' && event.revision <= entry.revision) continue;
@@ -46,7 +78,41 @@ export class StreamCache<State, Command, E extends Event> {
       entry.position = event.position;
     }
     entry.lastUsed = Date.now();
+    this.snapshotIfDue(stream, entry);
     return entry;
+  }
+
+  /**
+   * A state's first read: its snapshot's state put in `entry`, and the events after it; or, with
+   * no snapshot the log bears out, the whole stream. The snapshot's own last event is read again
+   * and must have the chain hash the snapshot names: a log restored from an older backup may end
+   * before it, or hold another history from there on, and then the snapshot is ignored and removed.
+   */
+  private async readFromSnapshot(stream: string, entry: Entry<State>, { store, codec }: Snapshots<State>): Promise<Recorded[]> {
+    const snapshot = await store.load(stream, codec.version).catch((error: Error) => {
+      this.logger.warn(`Reading all of ${stream}: its snapshot could not be read (${error.message})`);
+      return undefined;
+    });
+    const readAll = async () => {
+      const { events } = await this.store.readStream(stream);
+      entry.snapshotAt = -1n;
+      return events;
+    };
+    if (!snapshot) return readAll();
+    const [last, ...after] = (await this.store.readStream(stream, { fromRevision: snapshot.revision })).events;
+    if (last?.revision !== snapshot.revision || last.metadata.hash !== snapshot.lastHash) {
+      this.logger.warn(`Ignoring the snapshot of ${stream} at revision ${snapshot.revision}: the log ${last ? 'holds another event there' : 'ends before it'}`);
+      store.discard(stream, snapshot).catch((error: Error) => this.logger.warn(`The contradicted snapshot of ${stream} stays: ${error.message}`));
+      return readAll();
+    }
+    // This instance's own append may have been recorded meanwhile (a new stream's first): the later state wins.
+    if (entry.revision === 'no_stream' || entry.revision < snapshot.revision) {
+      entry.state = codec.fromSnapshot(snapshot.state);
+      entry.revision = last.revision;
+      entry.position = last.position;
+    }
+    entry.snapshotAt = snapshot.revision;
+    return after;
   }
 
   /** Records what this instance appended, so the next load does not read it back. */
@@ -57,6 +123,32 @@ export class StreamCache<State, Command, E extends Event> {
     entry.state = events.reduce(this.decider.evolve, entry.state);
     entry.revision = revision;
     entry.position = position;
+    this.snapshotIfDue(stream, entry);
+  }
+
+  /**
+   * Saves the state once it is `everyEvents` past its last snapshot, off the command's path: the
+   * command does not wait for the save, a failed save is a warning (and tried again as many events
+   * later), and a stream has one save under way at most.
+   */
+  private snapshotIfDue(stream: string, entry: Entry<State>): void {
+    if (!this.snapshots || entry.revision === 'no_stream' || this.saving.has(stream)) return;
+    if (entry.revision - (entry.snapshotAt ?? -1n) < BigInt(this.snapshots.everyEvents)) return;
+    const revision = entry.revision;
+    entry.snapshotAt = revision;
+    this.saving.add(stream);
+    this.save(stream, entry.state, revision, this.snapshots)
+      .catch((error: Error) => this.logger.warn(`No snapshot of ${stream} at revision ${revision}: ${error.message}`))
+      .finally(() => this.saving.delete(stream));
+  }
+
+  private async save(stream: string, current: State, revision: bigint, { store, codec }: Snapshots<State>): Promise<void> {
+    // Before the first await: the state is evolved in place by the next event.
+    const state = codec.toSnapshot(current);
+    // The chain hash of the event the state ends with, as the log answers it, for loads to check against.
+    const [last] = (await this.store.readStream(stream, { fromRevision: revision })).events;
+    if (last?.revision !== revision) throw new Error(`the log does not hold revision ${revision}`);
+    await store.save(stream, codec.version, { revision, lastHash: last.metadata.hash, state });
   }
 
   private entryOf(stream: string) {

@@ -1,7 +1,7 @@
 import { specification } from '../../../test/support/given.js';
 import { DomainError } from '../domain-error.js';
 import fc from 'fast-check';
-import { type BatchOutcome, decideBatch, type ReserveSeats, type SeatInventoryCommand, seatInventoryDecider } from './seat-inventory.decider.js';
+import { type BatchOutcome, decideBatch, type ReserveSeats, type SeatInventoryCommand, seatInventoryDecider, seatInventorySnapshot } from './seat-inventory.decider.js';
 import type { SeatInventoryEvent, SeatsReleased, SeatsReserved } from './seat-inventory.events.js';
 
 const given = specification(seatInventoryDecider);
@@ -54,6 +54,73 @@ describe('seat inventory', () => {
     given().when(closeSales).then({ type: 'SalesClosed', data: { eventId } });
     given({ type: 'SalesClosed', data: { eventId } }).when(closeSales).then();
     given({ type: 'SalesClosed', data: { eventId } }).when(reserve('b-1', 's-1')).thenFails('not-bookable');
+  });
+
+  describe('a snapshot', () => {
+    const stateOf = (...history: SeatInventoryEvent[]) => history.reduce(seatInventoryDecider.evolve, seatInventoryDecider.initialState());
+    const roundTrip = (...history: SeatInventoryEvent[]) =>
+      seatInventorySnapshot.fromSnapshot(JSON.parse(JSON.stringify(seatInventorySnapshot.toSnapshot(stateOf(...history)))));
+    const legacy: SeatsReserved = { type: 'SeatsReserved', data: { eventId, bookingId: 'b-0', seatIds: ['s-9'] } };
+    const history = [legacy, reservedAs('alice', 'b-1', 's-1', 's-2'), reservedAs('alice', 'b-2', 's-3'), reserved('b-3', 's-4'), released('b-3', 's-4')];
+
+    it('gives back, through JSON, the state it was taken of: every map, and sales closed', () => {
+      expect(roundTrip(...history)).toEqual(stateOf(...history));
+      expect(roundTrip(...history, { type: 'SalesClosed', data: { eventId } })).toEqual(stateOf(...history, { type: 'SalesClosed', data: { eventId } }));
+      expect(roundTrip()).toEqual(seatInventoryDecider.initialState());
+    });
+
+    it('keeps holders that are not simply the bookings\' own seats (a seat reserved twice, as evolve allows)', () => {
+      const twice = [...history, reserved('b-7', 's-1', 's-8')];
+      expect(stateOf(...twice).holders.get('s-1')).toBe('b-7');
+      expect(seatInventorySnapshot.toSnapshot(stateOf(...twice))).toMatchObject({ holders: expect.any(Array) });
+      expect(roundTrip(...twice)).toEqual(stateOf(...twice));
+      expect(seatInventorySnapshot.toSnapshot(stateOf(...history))).toMatchObject({ holders: null });
+    });
+
+    it('gives back any state evolve can reach, also from events decide would not emit', () => {
+      const seatIds = fc.uniqueArray(fc.constantFrom('s-1', 's-2', 's-3', 's-4'), { minLength: 1, maxLength: 3 });
+      const bookingId = fc.constantFrom('b-1', 'b-2', 'b-3');
+      const event: fc.Arbitrary<SeatInventoryEvent> = fc.oneof(
+        fc.record({ type: fc.constant('SeatsReserved' as const), data: fc.record({ eventId: fc.constant(eventId), bookingId, seatIds, userId: fc.constantFrom('alice', 'bob') }, { requiredKeys: ['eventId', 'bookingId', 'seatIds'] }) }),
+        fc.record({ type: fc.constant('SeatsReleased' as const), data: fc.record({ eventId: fc.constant(eventId), bookingId, seatIds, reason: fc.constant('booking-cancelled' as const) }) }),
+        fc.constant({ type: 'SalesClosed' as const, data: { eventId } }),
+      );
+      fc.assert(fc.property(fc.array(event, { maxLength: 12 }), (events) => expect(roundTrip(...events)).toEqual(stateOf(...events))), { numRuns: 500 });
+    });
+
+    it('is not taken of a state it could not give back exactly', () => {
+      const state = stateOf(...history);
+      state.owners.set('b-9', 'mallory');
+      expect(() => seatInventorySnapshot.toSnapshot(state)).toThrow(/b-9/);
+    });
+
+    it('decides and evolves as the state it was taken of', () => {
+      const outcome = (command: SeatInventoryCommand, state: ReturnType<typeof stateOf>) => {
+        try {
+          return seatInventoryDecider.decide(command, state);
+        } catch (error) {
+          return { kind: (error as DomainError).kind, extra: (error as DomainError).extra };
+        }
+      };
+      const commands: SeatInventoryCommand[] = [
+        reserveAs('alice', 'b-4', 's-5'),
+        reserveAs('alice', 'b-4', 's-5', 's-6'), // over alice's limit of 4
+        reserve('b-5', 's-1', 's-4'), // s-1 held, s-4 released
+        reserve('b-1', 's-2', 's-1'), // a retry
+        { type: 'ReleaseSeats', data: { eventId, bookingId: 'b-0', reason: 'booking-cancelled' } },
+      ];
+      for (const command of commands) expect(outcome(command, roundTrip(...history))).toEqual(outcome(command, stateOf(...history)));
+      expect(seatInventoryDecider.evolve(roundTrip(...history), released('b-1', 's-1', 's-2'))).toEqual(stateOf(...history, released('b-1', 's-1', 's-2')));
+    });
+
+    it('is a value of its own: later events do not change a snapshot already taken', () => {
+      const state = stateOf(...history);
+      const snapshot = seatInventorySnapshot.toSnapshot(state);
+      const text = JSON.stringify(snapshot);
+      seatInventoryDecider.evolve(state, released('b-1', 's-1', 's-2'));
+      seatInventoryDecider.evolve(state, reserved('b-6', 's-1'));
+      expect(JSON.stringify(snapshot)).toBe(text);
+    });
   });
 
   describe('a batch, decided at once', () => {

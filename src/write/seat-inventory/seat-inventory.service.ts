@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Environment } from '../../config.js';
 import { EVENT_STORE, type EventStore, type MessageContext, type Position, WrongExpectedRevisionError } from '../event-store/event-store.port.js';
+import { SnapshotStore } from '../event-store/snapshot-store.js';
 import { StreamCache } from '../event-store/stream-cache.js';
-import { decideBatch, type SeatInventory, type SeatInventoryCommand, seatInventoryDecider } from './seat-inventory.decider.js';
+import { decideBatch, type SeatInventory, type SeatInventoryCommand, seatInventoryDecider, seatInventorySnapshot } from './seat-inventory.decider.js';
 import { type SeatInventoryEvent, seatInventoryStream } from './seat-inventory.events.js';
 
 type Waiting = {
@@ -32,8 +34,12 @@ export class SeatInventoryService {
   private readonly queues = new Map<string, Queue>();
   private readonly inventories: StreamCache<SeatInventory, SeatInventoryCommand, SeatInventoryEvent>;
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {
-    this.inventories = new StreamCache(store, seatInventoryDecider);
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, snapshots: SnapshotStore, env: Environment) {
+    // A hot event's stream grows by every reservation and release: an instance that starts begins at its latest snapshot.
+    const everyEvents = env.SNAPSHOT_EVERY_EVENTS;
+    this.inventories = new StreamCache(store, seatInventoryDecider, {
+      snapshots: everyEvents > 0 ? { store: snapshots, codec: seatInventorySnapshot, everyEvents } : undefined,
+    });
   }
 
   execute(command: SeatInventoryCommand, context: MessageContext): Promise<{ events: SeatInventoryEvent[]; position: Position | undefined }> {
@@ -94,6 +100,11 @@ export class SeatInventoryService {
         return;
       }
     }
+  }
+
+  /** Starts reading the event's inventory if this instance does not hold it yet: the next command's load shares the read. */
+  preload(eventId: string): void {
+    this.inventories.preload(seatInventoryStream(eventId));
   }
 
   /** The bookings that hold seats of the event now. */
