@@ -9,18 +9,18 @@ import { seatInventoryDecider, seatInventorySnapshot } from '../seat-inventory/s
 import { type SeatInventoryEvent, seatInventoryStream } from '../seat-inventory/seat-inventory.events.js';
 import type { EventStore, MessageContext } from './event-store.port.js';
 import { loadState } from './handle-command.js';
-import { PostgresEventStore } from './postgres.event-store.js';
 import { SnapshotStore } from './snapshot-store.js';
+import { openTestEventStore } from '../../../test/support/event-store.js';
 import { StreamCache } from './stream-cache.js';
 
 /**
  * A seat inventory's state begins at its snapshot only where the log bears the snapshot out, and
  * is then the state a fold of the whole stream gives. Against real PostgreSQL: the snapshots in
- * the table the migrations make, the log in the PostgreSQL event store.
+ * the table the migrations make, the log in the suite's event store (test/support/event-store.ts).
  */
 describe('StreamCache with snapshots', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let store: PostgresEventStore;
+  let store: EventStore;
   let db: DataSource;
   let snapshots: SnapshotStore;
   const everyEvents = 10;
@@ -28,8 +28,7 @@ describe('StreamCache with snapshots', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('snapshots');
-    store = new PostgresEventStore({ connectionString: database.url, max: 4 });
-    await store.migrate();
+    store = await openTestEventStore(database.url);
     db = new DataSource({ type: 'postgres', url: database.url, migrations, logging: false });
     await db.initialize();
     await db.runMigrations();
