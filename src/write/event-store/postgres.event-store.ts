@@ -314,11 +314,12 @@ export class PostgresEventStore implements EventStore {
     await this.pool.end();
   }
 
+  /** Whether rows a reader would get lie past `after` (foreign ones never come, so they are no reason to look again). */
   private async hasRowsAfter(after: Position | undefined): Promise<boolean> {
     const cursor = after === undefined ? { high: 0n, low: 0n } : parsePosition(after)!;
     const { rows } = await this.pool.query({
       name: 'eventstore.hasRowsAfter',
-      text: `SELECT EXISTS (SELECT 1 FROM eventstore.events WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)) AS pending`,
+      text: `SELECT EXISTS (SELECT 1 FROM eventstore.events WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint) AND ${OURS_SQL}) AS pending`,
       values: [String(cursor.high), String(cursor.low)],
     });
     return rows[0].pending as boolean;
