@@ -89,16 +89,29 @@ export const appendForeignEvents = async (eventStoreUrl: string, stream: string)
   }
 };
 
-/** The same events as rows of the PostgreSQL store's table: nothing but the service writes there, so a row put in by hand stands for another writer. */
+/**
+ * The same events as rows of the PostgreSQL store's table, at the stream's next revisions (the stream
+ * may be one of Eventix's): nothing but the service writes there, so a row put in by hand stands for
+ * another writer. The stream's head moves past them, as an append by anyone would move it; its chain
+ * link (last_hash) stays Eventix's.
+ */
 export const insertForeignRows = async (databaseUrl: string, stream: string): Promise<void> => {
   const sql = new Client({ connectionString: databaseUrl });
   await sql.connect();
   try {
     await sql.query(
-      `INSERT INTO eventstore.events (stream_name, stream_revision, event_id, event_type, data, metadata) VALUES
-         ($1, 0, gen_random_uuid(), 'OrderShipped', '{"orderId": 7}', '{}'),
-         ($1, 1, gen_random_uuid(), 'Blob', '"AAECAwQ="', 'null'),
-         ($1, 2, gen_random_uuid(), 'OrderPaid', '{"orderId": 7}', '{"$correlationId": "erp-1", "source": "erp", "hash": 42}')`,
+      `WITH head AS (SELECT coalesce(max(stream_revision) + 1, 0) AS next FROM eventstore.events WHERE stream_name = $1),
+       rows AS (
+         INSERT INTO eventstore.events (stream_name, stream_revision, event_id, event_type, data, metadata)
+         SELECT $1, head.next + foreign_event.n, gen_random_uuid(), foreign_event.type, foreign_event.data, foreign_event.metadata
+           FROM head, (VALUES
+             (0, 'OrderShipped', '{"orderId": 7}'::jsonb, '{}'::jsonb),
+             (1, 'Blob', '"AAECAwQ="', 'null'),
+             (2, 'OrderPaid', '{"orderId": 7}', '{"$correlationId": "erp-1", "source": "erp", "hash": 42}')
+           ) AS foreign_event (n, type, data, metadata)
+         RETURNING stream_revision)
+       INSERT INTO eventstore.streams AS s (stream_name, revision, last_hash) SELECT $1, max(stream_revision), '' FROM rows
+         ON CONFLICT (stream_name) DO UPDATE SET revision = excluded.revision`,
       [stream],
     );
   } finally {

@@ -228,6 +228,23 @@ describe.each([postgresLeg, esdbLeg])('event store contract: $name', (leg) => {
     expect(verifyChain(stream, dropped)).toMatchObject({ intact: false, revision: 2n });
   });
 
+  it('reads, chains and appends around foreign events inside one of its own streams', async () => {
+    const stream = streamOf('shared');
+    await store.appendToStream(stream, numbered(2), { expectedRevision: 'no_stream', context });
+    await writeForeign(stream);
+    // The foreign events hold revisions 2 to 4: the stream's head is past them, and the next link is chained to revision 1.
+    await store.appendToStream(stream, numbered(2, 2), { expectedRevision: 4n, context });
+    const { events, revision } = await store.readStream(stream);
+    expect(revision).toBe(6n);
+    expect(events.map((e) => e.revision)).toEqual([0n, 1n, 5n, 6n]);
+    expect(verifyChain(stream, events)).toEqual({ intact: true, events: 4 });
+
+    const forged = events.map((e) => (e.revision === 5n ? { ...e, data: { n: 2, label: 'forged' } } : e));
+    expect(verifyChain(stream, forged)).toMatchObject({ intact: false, revision: 5n });
+    expect(verifyChain(stream, events.filter((e) => e.revision !== 1n))).toMatchObject({ intact: false, revision: 5n });
+    expect(verifyChain(stream, [events[0], events[2], events[1], events[3]])).toMatchObject({ intact: false, revision: 5n });
+  });
+
   it('lets exactly one of 20 concurrent appenders win each revision; a subscriber sees each winner once, in order', async () => {
     const stream = streamOf('race');
     const start = await store.appendToStream(streamOf('marker'), numbered(1), { expectedRevision: 'any', context });

@@ -54,16 +54,23 @@ export const expectedLink = (streamName: string, previousHash: string, event: Li
   return chainHash(previousHash, contentDigest({ streamName, eventId, type: event.type, data: event.data, metadata }));
 };
 
-/** Recomputes a stream's chain from revision 0; names the first event whose link does not hold. */
+/**
+ * Recomputes a stream's chain from its first event; names the first event whose link does not hold.
+ * The chain links Eventix's events only: a foreign one (another writer on a shared store) may hold a
+ * revision between two of them, so revisions must rise but need not be consecutive. A missing event
+ * still breaks the chain: the next one's hash names its predecessor's.
+ */
 export const verifyChain = (streamName: string, events: Iterable<Linked>): ChainCheck => {
   let previous = GENESIS_HASH;
   let count = 0;
+  let after = -1n;
   for (const event of events) {
     const expected = expectedLink(streamName, previous, event);
-    if (event.revision !== BigInt(count) || event.metadata.hash !== expected) {
+    if (event.revision <= after || event.metadata.hash !== expected) {
       return { intact: false, streamName, revision: event.revision, expected, found: event.metadata.hash };
     }
     previous = event.metadata.hash;
+    after = event.revision;
     count++;
   }
   return { intact: true, events: count };
