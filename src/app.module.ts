@@ -2,7 +2,7 @@ import { ConsoleLogger, type DynamicModule, Logger, Module } from '@nestjs/commo
 import { ConfigModule } from '@nestjs/config';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { existsSync } from 'node:fs';
@@ -25,6 +25,7 @@ import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { CommandAdmissionModule } from './write/command-admission.js';
 import { EventStoreModule } from './write/event-store/event-store.module.js';
 import { InputValidationPipe } from './validation.js';
+import { openApiDocument } from './openapi/document.js';
 
 const readModelDatabase = TypeOrmModule.forRootAsync({
   inject: [Environment],
@@ -112,15 +113,7 @@ export const configureApp = (app: NestExpressApplication): NestExpressApplicatio
   // The operator console, plain static files. Not @nestjs/serve-static's module: it picks its loader
   // when the module compiles, before a testing module has an HTTP adapter, and serves nothing in tests.
   app.useStaticAssets(consoleFiles(), { prefix: '/console/' });
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Eventix booking core')
-      .setDescription('Event-sourced booking: commands append events; queries read projected read models.')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document);
+  SwaggerModule.setup('docs', app, openApiDocument(app, app.get(Environment)));
   return app;
 };
 

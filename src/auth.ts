@@ -14,10 +14,11 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiBearerAuth } from '@nestjs/swagger';
+import { ApiBearerAuth, DECORATORS } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { Environment } from './config.js';
+import { Problems } from './openapi/problems.js';
 import { characters, unstorable } from './validation.js';
 
 /**
@@ -141,9 +142,33 @@ export class AuthGuard implements CanActivate {
   }
 }
 
+/**
+ * The permissions in the OpenAPI document (`x-permissions`, document.ts says them in words): on a
+ * class, added to each of its routes, so that a route shows every permission the guard demands of it.
+ */
+const DocumentPermissions =
+  (permissions: string[]) =>
+  (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor): void => {
+    const prototype = (target as { prototype?: object }).prototype;
+    const handlers = descriptor
+      ? [descriptor.value]
+      : Object.getOwnPropertyNames(prototype ?? {}).filter((name) => name !== 'constructor').map((name) => Object.getOwnPropertyDescriptor(prototype, name)?.value);
+    for (const handler of handlers.filter((value) => typeof value === 'function')) {
+      const extensions = Reflect.getMetadata(DECORATORS.API_EXTENSION, handler) ?? {};
+      const union = [...new Set([...(extensions['x-permissions'] ?? []), ...permissions])];
+      if (union.length > 0) Reflect.defineMetadata(DECORATORS.API_EXTENSION, { ...extensions, 'x-permissions': union }, handler);
+    }
+  };
+
 /** The route needs a valid bearer token carrying every permission named here. */
 export const Authenticated = (...permissions: string[]) =>
-  applyDecorators(RequiredPermissions(permissions), UseGuards(AuthGuard), ApiBearerAuth());
+  applyDecorators(
+    RequiredPermissions(permissions),
+    UseGuards(AuthGuard),
+    ApiBearerAuth(),
+    DocumentPermissions(permissions),
+    Problems(permissions.length > 0 ? { 401: true, 403: true } : { 401: true }),
+  );
 
 export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext): AuthenticatedUser => {
   const { user } = context.switchToHttp().getRequest<AuthenticatedRequest>();

@@ -1,11 +1,29 @@
 import { Controller, Get, Inject, type OnModuleDestroy } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, type ApiPropertyOptions, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { ProjectionsService } from './projections/projections.service.js';
 import { EVENT_STORE, type EventStore } from './write/event-store/event-store.port.js';
 
 const PUBLISHER_LAG_DEGRADED_SECONDS = 10;
+
+/** Each check by name: `status` and what it found. */
+const checks = (description: string, required = true) =>
+  ({
+  type: Object,
+  required,
+  description,
+  additionalProperties: { type: 'object', additionalProperties: true, properties: { status: { type: 'string', enum: ['up', 'degraded', 'down'] } }, required: ['status'] },
+  }) as ApiPropertyOptions;
+
+/** terminus's report when no check is down (a check that is down makes it a 503 problem, with `checks`). */
+class HealthReport {
+  @ApiProperty({ enum: ['ok', 'degraded'], description: 'degraded: serving, but something needs a look (Kafka behind, parked events, a refund being retried)' })
+  status!: 'ok' | 'degraded';
+  @ApiProperty(checks('The checks that are up or degraded', false)) info?: Record<string, unknown>;
+  @ApiProperty(checks('The checks that are down (none in a 200)', false)) error?: Record<string, unknown>;
+  @ApiProperty(checks('Every check: its `status` (up, degraded or down) and what it found')) details!: Record<string, unknown>;
+}
 
 @ApiTags('operations')
 @Controller('health')
@@ -28,22 +46,31 @@ export class HealthController implements OnModuleDestroy {
 
   /** The whole report: 200 when the event store and the read-model database answer; 503 (with which one) otherwise. */
   @Get()
-  @HealthCheck()
-  check() {
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({
+    summary: 'Health of everything this instance depends on',
+    description: 'The event store, the read-model database, each projector (where it is, what it parked), the Kafka publisher, and money waiting on the payment provider. 503 when the event store or the database is down.',
+  })
+  @ApiOkResponse({ type: HealthReport })
+  getHealth() {
     return this.health.check([this.eventStoreHealth, this.databaseHealth, () => this.projectionsHealth(), () => this.kafkaHealth(), () => this.paymentsHealth()]);
   }
 
   /** Liveness: the process answers. Restart it only when this fails; a database outage is not a reason to. */
   @Get('live')
-  @HealthCheck()
-  live() {
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({ summary: 'Liveness', description: 'The process answers. Restart it only when this fails; a database outage is not a reason to.' })
+  @ApiOkResponse({ type: HealthReport })
+  getLiveness() {
     return this.health.check([]);
   }
 
   /** Readiness: this instance can take commands now (event store and database answer, not shutting down). */
   @Get('ready')
-  @HealthCheck()
-  ready() {
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({ summary: 'Readiness', description: 'This instance takes commands now: the event store and the database answer, and it is not shutting down. 503 otherwise.' })
+  @ApiOkResponse({ type: HealthReport })
+  getReadiness() {
     return this.health.check([
       () => (this.draining ? this.indicators.check('shutdown').down({ draining: true }) : this.indicators.check('shutdown').up()),
       this.eventStoreHealth,

@@ -1,6 +1,6 @@
 import { Controller, Get, Global, Header, Injectable, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { toProblem } from './problem-details.filter.js';
@@ -79,7 +79,7 @@ export class Metrics {
   }
 }
 
-@ApiExcludeController()
+@ApiTags('operations')
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: Metrics) {}
@@ -87,7 +87,10 @@ export class MetricsController {
   /** Prometheus text format. Holds no personal data; still, expose it to the scraper only (SECURITY.md). */
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(): Promise<string> {
+  @ApiOperation({ summary: 'Prometheus metrics', description: 'Commands, conflicts, HTTP latency, projection lag and parked events, in the Prometheus text format. For the scraper only (SECURITY.md).' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ content: { 'text/plain': { schema: { type: 'string' } } }, description: 'The Prometheus text format 0.0.4' })
+  getMetrics(): Promise<string> {
     return this.metrics.registry.metrics();
   }
 }

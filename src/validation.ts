@@ -1,5 +1,6 @@
 import { type ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
 import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
+import { DECIMAL } from './write/money.js';
 
 /** Deeper than any body of this API (the deepest, the webhook's, is 3): class-transformer recurses, so 5,000 levels would blow the stack. */
 export const MAX_DEPTH = 32;
@@ -30,6 +31,22 @@ export const MaxCharacters = (max: number, options?: ValidationOptions): Propert
       validator: {
         validate: (value: unknown) => typeof value === 'string' && characters(value) <= max,
         defaultMessage: buildMessage((each) => `${each}$property must be at most $constraint1 characters`, options),
+      },
+    },
+    options,
+  );
+
+/**
+ * An amount of money as the API takes it: a decimal string ("45.00") or a JSON number (45.5), from
+ * 0 to 99999999.99 with at most 2 decimals, exactly what money.ts's parseMoney reads.
+ */
+export const IsAmount = (options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'isAmount',
+      validator: {
+        validate: (value: unknown) => (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) && DECIMAL.test(String(value)),
+        defaultMessage: buildMessage((each) => `${each}$property must be an amount from 0.00 to 99999999.99 with at most 2 decimals`, options),
       },
     },
     options,

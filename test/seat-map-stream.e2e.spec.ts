@@ -106,7 +106,7 @@ describe('the live seat map (Server-Sent Events)', () => {
     const document = (await http().get('/docs-json').expect(200)).body;
     const operation = document.paths['/events/{eventId}/seat-map/stream'].get;
     expect(operation.responses['200'].content).toHaveProperty(['text/event-stream']);
-    expect(operation.parameters.map((p: { name: string; required: boolean }) => [p.name, p.required])).toEqual([['after', false], ['Last-Event-ID', false]]);
+    expect(operation.parameters.map((p: { name: string; required: boolean }) => [p.name, p.required])).toEqual([['eventId', true], ['after', false], ['Last-Event-ID', false]]);
   });
 
   it('lets go of a client that hangs up, and ends open streams when the service shuts down', async () => {

@@ -28,3 +28,11 @@ export class MinPositionInterceptor implements NestInterceptor {
     return next.handle();
   }
 }
+
+/** The header, as the OpenAPI document describes it on every query. */
+export const MIN_POSITION = {
+  name: 'X-Min-Position',
+  required: false,
+  description: 'A position a command answered with: the answer waits until the read models have caught up to it (a few seconds at most, then 503 with Retry-After)',
+  schema: { type: 'string', example: '00000000000000001234:00000000000000001234' },
+};

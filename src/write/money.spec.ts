@@ -12,7 +12,7 @@ describe('money', () => {
     ['99999999.99', 9_999_999_999],
   ])('parses %j exactly as %i minor units', (value, minor) => expect(parseMoney(value)).toBe(minor));
 
-  it.each([['-1'], [-1], ['1.234'], [0.30000000000000004], ['1e3'], [1e21], ['100000000'], [''], ['12,50'], [' '], [NaN]])(
+  it.each([['-1'], [-1], ['1.234'], [0.30000000000000004], ['1e3'], [1e21], ['100000000'], [''], ['12,50'], [' '], [' 45'], ['45.00 '], [NaN]])(
     'refuses %j',
     (value) => expect(() => parseMoney(value as string)).toThrow(DomainError),
   );

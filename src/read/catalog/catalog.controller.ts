@@ -1,5 +1,5 @@
 import { Controller, Get, type MessageEvent, Param, Query, Req, Res, Sse, UseInterceptors } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { IsIn, IsOptional, IsString } from 'class-validator';
 import { concat, type Observable, of } from 'rxjs';
@@ -10,35 +10,41 @@ import { MinPositionInterceptor } from '../min-position.interceptor.js';
 import { Paging } from '../paging.js';
 import { CatalogQueries } from './catalog.queries.js';
 import { SeatMapFeed } from './seat-map.feed.js';
-
-const EVENT_STATUSES = ['DRAFT', 'PUBLISHED', 'CANCELLED', 'COMPLETED'] as const;
+import { Problems } from '../../openapi/problems.js';
+import { Event, EVENT_STATUSES, EventPage, SeatMap } from './catalog.responses.js';
+import { MIN_POSITION } from '../min-position.interceptor.js';
 
 class EventsQuery extends Paging {
-  @ApiPropertyOptional({ enum: EVENT_STATUSES }) @IsOptional() @IsIn(EVENT_STATUSES)
+  @ApiProperty({ description: 'Only events in this status' }) @IsOptional() @IsIn(EVENT_STATUSES)
   status?: (typeof EVENT_STATUSES)[number];
 }
 
 class SeatMapStreamQuery {
-  @ApiPropertyOptional({ description: 'Resume after this position (as Last-Event-ID does): only the changes after it, no snapshot' })
+  @ApiProperty({ description: 'Resume after this position (as Last-Event-ID does): only the changes after it, no snapshot' })
   @IsOptional() @IsString()
   after?: string;
 }
 
 /** The public catalog: events, and each event's seat map. */
 @ApiTags('catalog')
-@ApiHeader({ name: 'X-Min-Position', required: false, description: 'Answer only once the read models have caught up to this position' })
+@ApiHeader(MIN_POSITION)
 @UseInterceptors(MinPositionInterceptor)
 @Controller('events')
 export class CatalogQueryController {
   constructor(private readonly queries: CatalogQueries) {}
 
   @Get()
-  async list(@Query() { status, limit, offset }: EventsQuery) {
+  @ApiOperation({ summary: 'List events', description: 'Events by start time, optionally only those in one status; public, no token needed.' })
+  @ApiOkResponse({ type: EventPage })
+  async listEvents(@Query() { status, limit, offset }: EventsQuery): Promise<EventPage> {
     return { items: await this.queries.listEvents(status, limit, offset), limit, offset };
   }
 
   @Get(':eventId')
-  event(@Param() { eventId }: EventIdParam) {
+  @ApiOperation({ summary: 'Get an event', description: 'The event with its status and prices; public, no token needed.' })
+  @ApiOkResponse({ type: Event })
+  @Problems({ 404: 'No such event' })
+  getEvent(@Param() { eventId }: EventIdParam): Promise<Event> {
     return this.queries.event(eventId);
   }
 
@@ -47,7 +53,15 @@ export class CatalogQueryController {
    * 10,000 seats per request, or only encoding and hashing them, is the on-sale's main cost.
    */
   @Get(':eventId/seat-map')
-  async seatMap(@Param() { eventId }: EventIdParam, @Res() response: Response): Promise<void> {
+  @ApiOperation({
+    summary: "An event's seat map",
+    description: 'Every seat with its type, price and status, and the counts; public. Send the ETag back in If-None-Match to get 304 while nothing changed.',
+  })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of a seat map read before' })
+  @ApiOkResponse({ type: SeatMap, headers: { ETag: { description: 'The version of this seat map', required: true, schema: { type: 'string' } } } })
+  @ApiResponse({ status: 304, description: 'The seat map has not changed since the ETag in If-None-Match' })
+  @Problems({ 404: 'No such event' })
+  async getSeatMap(@Param() { eventId }: EventIdParam, @Res() response: Response): Promise<void> {
     const { body, etag } = await this.queries.seatMapBody(eventId);
     // Sent by Express itself: Nest would serialise a Buffer as JSON; Express answers a matching If-None-Match with 304.
     response.type('application/json; charset=utf-8').setHeader('ETag', etag);
@@ -68,6 +82,7 @@ export class SeatMapStreamController {
   ) {}
 
   @Sse(':eventId/seat-map/stream')
+  @Problems({ 404: 'No such event' })
   @ApiOkResponse({ description: 'Server-Sent Events: `snapshot`, then `changes`', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Sent by EventSource on a reconnect: resume after this position' })
   @ApiOperation({
@@ -77,7 +92,7 @@ export class SeatMapStreamController {
       'messages `{position, seats:[{seatId, status}]}`, a few a second at most. Every message has the SSE id of the last position it ' +
       'reflects; with Last-Event-ID (or ?after=) only the changes after that position come, so a reconnect misses and repeats nothing.',
   })
-  async seatMapStream(
+  async streamSeatMap(
     @Param() { eventId }: EventIdParam,
     @Query() { after }: SeatMapStreamQuery,
     @Req() request: Request,

@@ -5,10 +5,10 @@ import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsUUID } from 'class-
 export const SEATS_PER_BOOKING_CEILING = 100;
 
 export class PlaceBookingBody {
-  @ApiProperty({ format: 'uuid' }) @IsUUID()
+  @IsUUID()
   eventId!: string;
 
-  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: SEATS_PER_BOOKING_CEILING })
+  @ApiProperty({ description: 'The seats to hold, from the seat map; at most MAX_SEATS_PER_BOOKING (10 unless configured)' })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(SEATS_PER_BOOKING_CEILING)

@@ -1,15 +1,19 @@
 import { Body, Controller, HttpCode, Param, Post, Put, Req, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Authenticated, type AuthenticatedUser, CurrentUser } from '../../auth.js';
 import { CommandAdmission } from '../command-admission.js';
 import { requestContext } from '../message-context.js';
+import { answeredPosition } from '../event-store/handle-command.js';
 import { parseMoney } from '../money.js';
 import { AddSeatsBody, CreateEventBody, CreateVenueBody, EventIdParam, PricesBody, VenueIdParam } from './catalog.dto.js';
 import { type CatalogCommand, CatalogCommandMessage } from './catalog.handler.js';
 import type { Price } from './show.events.js';
+import { CommandAnswer } from '../../openapi/common.js';
+import { Problems } from '../../openapi/problems.js';
+import { EventCancelled, EventCreated, EventPublished, SeatsAdded, VenueCreated } from './catalog.responses.js';
 
 const toPrices = (body: PricesBody): Price[] => body.prices.map(({ seatType, price }) => ({ seatType, priceMinor: parseMoney(price) }));
 
@@ -21,12 +25,15 @@ const toPrices = (body: PricesBody): Price[] => body.prices.map(({ seatType, pri
 export class CatalogController {
   constructor(private readonly commands: CommandBus) {}
 
-  private run(command: CatalogCommand, request: Request, user: AuthenticatedUser) {
-    return this.commands.execute(new CatalogCommandMessage(command, requestContext(request, user.userId)));
+  private async run(command: CatalogCommand, request: Request, user: AuthenticatedUser): Promise<CommandAnswer> {
+    const { position } = await this.commands.execute(new CatalogCommandMessage(command, requestContext(request, user.userId)));
+    return { position: answeredPosition(position) };
   }
 
   @Post('venues')
-  async createVenue(@Body() body: CreateVenueBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser) {
+  @ApiOperation({ summary: 'Create a venue', description: 'A venue without seats; add them with addSeats.' })
+  @ApiCreatedResponse({ type: VenueCreated })
+  async createVenue(@Body() body: CreateVenueBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<VenueCreated> {
     const venueId = randomUUID();
     const data = { venueId, name: body.name, location: body.location ?? null, capacity: body.capacity ?? null };
     const { position } = await this.run({ type: 'CreateVenue', data }, request, user);
@@ -35,14 +42,30 @@ export class CatalogController {
 
   /** Answers with the new seats' ids too: a client books seats by id. */
   @Post('venues/:venueId/seats')
-  async addSeats(@Param() { venueId }: VenueIdParam, @Body() body: AddSeatsBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser) {
+  @ApiOperation({
+    summary: "Add seats to a venue",
+    description: "Each seat at a position (row, number) of its own; the answer gives the new seats' ids, which bookings name. All of them or none.",
+  })
+  @ApiCreatedResponse({ type: SeatsAdded })
+  @Problems({
+    404: 'No such venue',
+    409: 'A seat exists at some of these positions already, or the request names one twice (`conflictingSeats`)',
+    422: "More seats than the venue's capacity",
+  })
+  async addSeats(@Param() { venueId }: VenueIdParam, @Body() body: AddSeatsBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<SeatsAdded> {
     const seats = body.seats.map(({ row, number, type }) => ({ seatId: randomUUID(), row, number, type }));
     const { position } = await this.run({ type: 'AddSeats', data: { venueId, seats } }, request, user);
     return { count: seats.length, position, seats };
   }
 
   @Post('events')
-  async createEvent(@Body() body: CreateEventBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser) {
+  @ApiOperation({
+    summary: 'Create an event at a venue',
+    description: 'A DRAFT event with a price per seat type; it sells seats once published. startTime must be in the future and before endTime (else 400).',
+  })
+  @ApiCreatedResponse({ type: EventCreated })
+  @Problems({ 404: 'No such venue' })
+  async createEvent(@Body() body: CreateEventBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<EventCreated> {
     const eventId = randomUUID();
     const data = {
       eventId,
@@ -59,21 +82,36 @@ export class CatalogController {
   }
 
   @Put('events/:eventId/prices')
-  async changePrices(@Param() { eventId }: EventIdParam, @Body() body: PricesBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser) {
+  @ApiOperation({
+    summary: "Change an event's prices",
+    description: 'Sets the price of each seat type named; the others keep theirs. Bookings placed before keep the prices they were placed at.',
+  })
+  @ApiOkResponse({ type: CommandAnswer })
+  @Problems({ 404: 'No such event', 422: 'The event is cancelled or completed' })
+  async changeEventPrices(@Param() { eventId }: EventIdParam, @Body() body: PricesBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<CommandAnswer> {
     const { position } = await this.run({ type: 'ChangePrices', data: { eventId, prices: toPrices(body) } }, request, user);
     return { position };
   }
 
   @Post('events/:eventId/publish')
   @HttpCode(200)
-  async publish(@Param() { eventId }: EventIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser) {
+  @ApiOperation({ summary: 'Publish an event', description: 'From then on its seats are sold. Publishing a published event answers the same again.' })
+  @ApiOkResponse({ type: EventPublished })
+  @Problems({ 404: 'No such event', 422: 'The event is cancelled, completed or started, or has no price' })
+  async publishEvent(@Param() { eventId }: EventIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<EventPublished> {
     const { position } = await this.run({ type: 'PublishShow', data: { eventId, now: new Date().toISOString() } }, request, user);
     return { status: 'PUBLISHED', position };
   }
 
   @Post('events/:eventId/cancel')
   @HttpCode(200)
-  async cancel(@Param() { eventId }: EventIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser) {
+  @ApiOperation({
+    summary: 'Cancel an event',
+    description: 'Every booking of the event is cancelled, and every paid one refunded (docs/integration-events.md tells what integrators receive).',
+  })
+  @ApiOkResponse({ type: EventCancelled })
+  @Problems({ 404: 'No such event', 422: 'The event is completed' })
+  async cancelEvent(@Param() { eventId }: EventIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<EventCancelled> {
     const { position } = await this.run({ type: 'CancelShow', data: { eventId } }, request, user);
     return { status: 'CANCELLED', position };
   }

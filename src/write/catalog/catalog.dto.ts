@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -19,7 +19,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { SEAT_TYPES, type SeatType } from './venue.events.js';
-import { MaxCharacters } from '../../validation.js';
+import { IsAmount, MaxCharacters } from '../../validation.js';
 
 /**
  * Request bodies of the catalog commands; limits follow data-model.md's column sizes. Lists of
@@ -27,45 +27,44 @@ import { MaxCharacters } from '../../validation.js';
  * and finds nothing wrong in `[[]]`.
  */
 export class CreateVenueBody {
-  @ApiProperty({ maxLength: 255 }) @IsString() @IsNotEmpty() @MaxCharacters(255)
+  @ApiProperty({ example: 'Royal Albert Hall' }) @IsString() @IsNotEmpty() @MaxCharacters(255)
   name!: string;
 
-  @ApiPropertyOptional({ maxLength: 500 }) @IsOptional() @IsString() @MaxCharacters(500)
+  @ApiProperty({ example: 'Kensington Gore, London' }) @IsOptional() @IsString() @MaxCharacters(500)
   location?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200_000 }) @IsOptional() @IsInt() @Min(1) @Max(200_000)
+  @ApiProperty({ description: 'How many people the venue holds', example: 5272 }) @IsOptional() @IsInt() @Min(1) @Max(200_000)
   capacity?: number;
 }
 
 export class SeatBody {
-  @ApiProperty({ maxLength: 10, example: 'A' }) @IsString() @Matches(/^[A-Za-z0-9-]{1,10}$/, { message: 'row must be 1 to 10 letters, digits or dashes' })
+  @ApiProperty({ example: 'A' }) @IsString() @Matches(/^[A-Za-z0-9-]{1,10}$/, { message: 'row must be 1 to 10 letters, digits or dashes' })
   row!: string;
 
-  @ApiProperty({ minimum: 1, example: 12 }) @IsInt() @Min(1) @Max(100_000)
+  @ApiProperty({ example: 12 }) @IsInt() @Min(1) @Max(100_000)
   number!: number;
 
-  @ApiProperty({ enum: SEAT_TYPES }) @IsIn(SEAT_TYPES)
+  @IsIn(SEAT_TYPES)
   type!: SeatType;
 }
 
 export class AddSeatsBody {
-  @ApiProperty({ type: [SeatBody], maxItems: 1_000, description: "up to 1,000 seats a request (the body limit is 64 KB); add more in several requests" })
+  @ApiProperty({ description: 'Up to 1,000 seats a request (the body limit is 64 KB); add more in several requests' })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1_000) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => SeatBody)
   seats!: SeatBody[];
 }
 
 export class PriceBody {
-  @ApiProperty({ enum: SEAT_TYPES }) @IsIn(SEAT_TYPES)
+  @IsIn(SEAT_TYPES)
   seatType!: SeatType;
 
   /** A decimal amount ("45.00" or 45); parsed exactly by money.ts, never as a float. */
-  @ApiProperty({ oneOf: [{ type: 'string', example: '45.00' }, { type: 'number', example: 45 }] })
-  @IsNotEmpty()
+  @IsAmount()
   price!: string | number;
 }
 
 export class PricesBody {
-  @ApiProperty({ type: [PriceBody], description: 'at most one price for each seat type' })
+  @ApiProperty({ description: 'The price of each seat type, each type at most once' })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(SEAT_TYPES.length) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => PriceBody)
   // Two prices for one seat type: the decider would keep the later one, and the catalog projector's
   // upsert fails on the pair ("ON CONFLICT DO UPDATE cannot affect row a second time") and stops.
@@ -74,19 +73,19 @@ export class PricesBody {
 }
 
 export class CreateEventBody extends PricesBody {
-  @ApiProperty({ format: 'uuid' }) @IsUUID()
+  @IsUUID()
   venueId!: string;
 
-  @ApiProperty({ maxLength: 255 }) @IsString() @IsNotEmpty() @MaxCharacters(255)
+  @ApiProperty({ example: 'The Magic Flute' }) @IsString() @IsNotEmpty() @MaxCharacters(255)
   name!: string;
 
-  @ApiPropertyOptional({ maxLength: 10_000 }) @IsOptional() @IsString() @MaxCharacters(10_000)
+  @IsOptional() @IsString() @MaxCharacters(10_000)
   description?: string;
 
-  @ApiProperty({ format: 'date-time' }) @IsISO8601({ strict: true })
+  @ApiProperty({ example: '2030-06-01T19:00:00Z' }) @IsISO8601({ strict: true })
   startTime!: string;
 
-  @ApiProperty({ format: 'date-time' }) @IsISO8601({ strict: true })
+  @ApiProperty({ example: '2030-06-01T22:30:00Z', description: 'After startTime' }) @IsISO8601({ strict: true })
   endTime!: string;
 }
 

@@ -21,6 +21,15 @@ export type Handled<State, E extends Event> = {
   position: Position | undefined;
 };
 
+/**
+ * The position an HTTP command answers with. Only a command that appends nothing to a stream no one
+ * wrote to has none, and every decider refuses those (404): so never, and a 500 if it were.
+ */
+export const answeredPosition = (position: Position | undefined): Position => {
+  if (position === undefined) throw new Error('A command answered without a position');
+  return position;
+};
+
 const MAX_ATTEMPTS = 5;
 
 /** Folds a stream into its decider's state. */

@@ -11,14 +11,14 @@ export class PayBody {
 
 class WebhookData {
   @IsUUID() paymentId!: string;
-  @IsInt() @Min(1) attempt!: number;
-  @IsString() @IsNotEmpty() @MaxCharacters(255) externalId!: string;
-  @IsOptional() @IsString() @MaxCharacters(1_000) reason!: string | null;
+  @ApiProperty({ description: 'Which attempt to pay the booking this is the outcome of' }) @IsInt() @Min(1) attempt!: number;
+  @ApiProperty({ description: "The provider's id of the charge" }) @IsString() @IsNotEmpty() @MaxCharacters(255) externalId!: string;
+  @ApiProperty({ description: 'Why the charge failed' }) @IsOptional() @IsString() @MaxCharacters(1_000) reason!: string | null;
 }
 
 /** A provider outcome, after its signature was checked. */
 export class WebhookPayload {
-  @IsString() @IsNotEmpty() @MaxCharacters(255) id!: string;
+  @ApiProperty({ description: "The provider's id of this outcome: a repeated delivery has the same" }) @IsString() @IsNotEmpty() @MaxCharacters(255) id!: string;
   @IsIn(['payment.succeeded', 'payment.failed']) type!: 'payment.succeeded' | 'payment.failed';
   @IsObject() @ValidateNested() @Type(() => WebhookData) data!: WebhookData;
 }

@@ -1,0 +1,54 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { AMOUNT, PageAnswer } from '../../openapi/common.js';
+import { SEAT_TYPES, type SeatType } from '../../write/catalog/venue.events.js';
+
+export const EVENT_STATUSES = ['DRAFT', 'PUBLISHED', 'CANCELLED', 'COMPLETED'] as const;
+export const SEAT_STATUSES = ['AVAILABLE', 'RESERVED', 'SOLD'] as const;
+
+export class SeatTypePrice {
+  @ApiProperty({ enum: SEAT_TYPES, enumName: 'SeatType' }) seatType!: SeatType;
+  @ApiProperty(AMOUNT) price!: string;
+}
+
+export class Event {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) venueId!: string;
+  @ApiProperty({ example: 'The Magic Flute' }) name!: string;
+  @ApiProperty({ type: 'string', nullable: true }) description!: string | null;
+  @ApiProperty({ format: 'date-time' }) startTime!: string;
+  @ApiProperty({ format: 'date-time' }) endTime!: string;
+  @ApiProperty({ enum: EVENT_STATUSES, enumName: 'EventStatus' }) status!: (typeof EVENT_STATUSES)[number];
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: SeatTypePrice, isArray: true }) prices!: SeatTypePrice[];
+}
+
+export class EventPage extends PageAnswer {
+  @ApiProperty({ type: Event, isArray: true, description: 'By start time' }) items!: Event[];
+}
+
+export class SeatOfMap {
+  @ApiProperty({ format: 'uuid' }) seatId!: string;
+  @ApiProperty({ example: 'A' }) row!: string;
+  @ApiProperty({ type: 'integer', example: 12 }) number!: number;
+  @ApiProperty({ enum: SEAT_TYPES, enumName: 'SeatType' }) type!: SeatType;
+  @ApiProperty({ ...AMOUNT, nullable: true, description: 'null while the event has no price for this seat type' }) price!: string | null;
+  @ApiProperty({ enum: SEAT_STATUSES, enumName: 'SeatStatus', description: 'RESERVED: held by a pending booking; SOLD: paid' })
+  status!: (typeof SEAT_STATUSES)[number];
+}
+
+export class SeatCounts {
+  @ApiProperty({ type: 'integer' }) AVAILABLE!: number;
+  @ApiProperty({ type: 'integer' }) RESERVED!: number;
+  @ApiProperty({ type: 'integer' }) SOLD!: number;
+  @ApiProperty({ type: 'integer' }) total!: number;
+}
+
+export class SeatMap {
+  @ApiProperty({ format: 'uuid' }) eventId!: string;
+  @ApiProperty({ format: 'uuid' }) venueId!: string;
+  @ApiProperty({ type: SeatOfMap, isArray: true, description: 'By row, then number' }) seats!: SeatOfMap[];
+  @ApiProperty({ type: SeatCounts }) counts!: SeatCounts;
+  @ApiProperty({ description: 'The last event these seats reflect (empty while the event has no seats); the live stream resumes after it' })
+  position!: string;
+}

@@ -1,0 +1,32 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { CommandAnswer } from '../../openapi/common.js';
+import { SEAT_TYPES, type SeatType } from './venue.events.js';
+
+export class VenueCreated extends CommandAnswer {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+}
+
+export class AddedSeat {
+  @ApiProperty({ format: 'uuid', description: 'What bookings name the seat by' }) seatId!: string;
+  @ApiProperty({ example: 'A' }) row!: string;
+  @ApiProperty({ type: 'integer', example: 12 }) number!: number;
+  @ApiProperty({ enum: SEAT_TYPES, enumName: 'SeatType' }) type!: SeatType;
+}
+
+export class SeatsAdded extends CommandAnswer {
+  @ApiProperty({ type: 'integer', example: 2 }) count!: number;
+  @ApiProperty({ type: AddedSeat, isArray: true, description: 'The new seats, in the order of the request' }) seats!: AddedSeat[];
+}
+
+export class EventCreated extends CommandAnswer {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: ['DRAFT'] }) status!: 'DRAFT';
+}
+
+export class EventPublished extends CommandAnswer {
+  @ApiProperty({ enum: ['PUBLISHED'] }) status!: 'PUBLISHED';
+}
+
+export class EventCancelled extends CommandAnswer {
+  @ApiProperty({ enum: ['CANCELLED'] }) status!: 'CANCELLED';
+}
