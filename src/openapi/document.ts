@@ -47,7 +47,6 @@ export const openApiDocument = (app: INestApplication, env: Pick<Environment, 'M
         'Every error is `application/problem+json` (RFC 9457).',
     )
     .setVersion('1.0')
-    .setContact('Eventix', 'https://github.com/eventix', '')
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addServer('http://localhost:3000', 'A service started with `npm start`')
     .addTag('catalog', 'Venues, seats and events; the public catalog and seat maps')
@@ -56,6 +55,8 @@ export const openApiDocument = (app: INestApplication, env: Pick<Environment, 'M
     .addTag('operations', 'Health and metrics')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "The token's `sub` is the user; `permissions` holds what it may do" })
     .build();
+  // Vulnerabilities go to the repository's security advisories (SECURITY.md): a name and no address.
+  config.info.contact = { name: 'Eventix maintainers (SECURITY.md: report vulnerabilities privately)' };
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controller, method) => method,
     extraModels: [ProblemDetails],
