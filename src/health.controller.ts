@@ -2,19 +2,13 @@ import { Controller, Get, Inject, type OnModuleDestroy } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, type ApiPropertyOptions, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
+import { HEALTH_CHECKS } from './openapi/problems.js';
 import { ProjectionsService } from './projections/projections.service.js';
 import { EVENT_STORE, type EventStore } from './write/event-store/event-store.port.js';
 
 const PUBLISHER_LAG_DEGRADED_SECONDS = 10;
 
-/** Each check by name: `status` and what it found. */
-const checks = (description: string, required = true) =>
-  ({
-  type: Object,
-  required,
-  description,
-  additionalProperties: { type: 'object', additionalProperties: true, properties: { status: { type: 'string', enum: ['up', 'degraded', 'down'] } }, required: ['status'] },
-  }) as ApiPropertyOptions;
+const checks = (description: string, required = true) => ({ ...HEALTH_CHECKS, required, description }) as ApiPropertyOptions;
 
 /** terminus's report when no check is down (a check that is down makes it a 503 problem, with `checks`). */
 class HealthReport {

@@ -1,10 +1,16 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath, type ResponseObject } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, type ApiPropertyOptions, ApiResponse, getSchemaPath, type ResponseObject } from '@nestjs/swagger';
 
 class PositionOfSeat {
   @ApiProperty({ example: 'A' }) row!: string;
   @ApiProperty({ type: 'integer', example: 12 }) number!: number;
 }
+
+/** The health checks terminus reports (health.controller.ts), by name: each its `status` and what it found. */
+export const HEALTH_CHECKS = {
+  type: 'object',
+  additionalProperties: { type: 'object', additionalProperties: true, properties: { status: { type: 'string', enum: ['up', 'degraded', 'down'] } }, required: ['status'] },
+};
 
 /**
  * RFC 9457 problem details, the one shape of every error this service answers
@@ -38,12 +44,7 @@ export class ProblemDetails {
   @ApiProperty({ required: false, type: 'integer', description: 'How many the buyer holds already (seat-limit-reached)' })
   held?: number;
 
-  @ApiProperty({
-    required: false,
-    type: Object,
-    additionalProperties: { type: 'object', additionalProperties: true, properties: { status: { type: 'string', example: 'down' } } },
-    description: 'Health checks only: each check and what it found',
-  })
+  @ApiProperty({ ...HEALTH_CHECKS, required: false, description: 'Health checks only: each check and what it found' } as ApiPropertyOptions)
   checks?: Record<string, unknown>;
 }
 

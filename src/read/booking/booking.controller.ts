@@ -4,11 +4,10 @@ import { IsIn, IsOptional } from 'class-validator';
 import { Authenticated, type AuthenticatedUser, CurrentUser } from '../../auth.js';
 import { BOOKING_STATUSES, type BookingStatus } from '../../write/booking/booking.decider.js';
 import { BookingIdParam } from '../../write/booking/booking.dto.js';
-import { MinPositionInterceptor } from '../min-position.interceptor.js';
+import { MIN_POSITION, MinPositionInterceptor } from '../min-position.interceptor.js';
 import { Paging } from '../paging.js';
 import { BookingQueries } from './booking.queries.js';
 import { Problems } from '../../openapi/problems.js';
-import { MIN_POSITION } from '../min-position.interceptor.js';
 import { Booking, BookingPage, HistoryEntry } from './booking.responses.js';
 
 

@@ -2,13 +2,13 @@ import { ApiProperty } from '@nestjs/swagger';
 import { AMOUNT, PageAnswer } from '../../openapi/common.js';
 import { BOOKING_STATUSES, type BookingStatus } from '../../write/booking/booking.decider.js';
 import { PricedSeat } from '../../write/booking/booking.responses.js';
-import { PAYMENT_ATTEMPT_STATUSES } from '../../write/payment/payment.responses.js';
-
-const PAYMENT_STATUSES = [...PAYMENT_ATTEMPT_STATUSES, 'REFUNDED'] as const;
+import { CANCELLATION_REASONS, type CancellationReason } from '../../write/booking/booking.events.js';
+import { PAYMENT_ATTEMPT_STATUSES, type PaymentStatus as AttemptStatus } from '../../write/payment/payment.decider.js';
+import { PAYMENT_STATUSES, type PaymentStatus } from '../payment/payment.entity.js';
 
 export class PaymentOfBooking {
   @ApiProperty({ format: 'uuid' }) paymentId!: string;
-  @ApiProperty({ enum: PAYMENT_STATUSES, enumName: 'PaymentStatus' }) status!: (typeof PAYMENT_STATUSES)[number];
+  @ApiProperty({ enum: PAYMENT_STATUSES, enumName: 'PaymentStatus' }) status!: PaymentStatus;
   @ApiProperty({ type: 'string', nullable: true, description: "The provider's reason, when FAILED" }) failureReason!: string | null;
 }
 
@@ -31,7 +31,7 @@ export class BookingPage extends PageAnswer {
 }
 
 class PaymentState {
-  @ApiProperty({ enum: PAYMENT_ATTEMPT_STATUSES }) status!: string;
+  @ApiProperty({ enum: PAYMENT_ATTEMPT_STATUSES }) status!: AttemptStatus;
   @ApiProperty({ type: 'integer' }) attempt!: number;
   @ApiProperty() refunded!: boolean;
   @ApiProperty() refundPending!: boolean;
@@ -47,8 +47,8 @@ class BookingState {
   @ApiProperty({ format: 'date-time' }) expiresAt!: string;
   @ApiProperty({ type: PricedSeat, isArray: true }) seats!: PricedSeat[];
   @ApiProperty({ type: 'string', nullable: true }) ticketReference!: string | null;
-  @ApiProperty({ type: 'string', nullable: true, enum: ['owner', 'hold-expired', 'event-cancelled'], description: 'Why it was cancelled' })
-  cancellation!: string | null;
+  @ApiProperty({ type: 'string', nullable: true, enum: CANCELLATION_REASONS, description: 'Why it was cancelled' })
+  cancellation!: CancellationReason | null;
   @ApiProperty({ type: PaymentState, nullable: true }) payment!: PaymentState | null;
 }
 

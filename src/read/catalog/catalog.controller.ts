@@ -6,17 +6,17 @@ import { concat, type Observable, of } from 'rxjs';
 import { EventIdParam } from '../../write/catalog/catalog.dto.js';
 import { DomainError } from '../../write/domain-error.js';
 import { normalizePosition } from '../../write/event-store/event-store.port.js';
-import { MinPositionInterceptor } from '../min-position.interceptor.js';
+import { MIN_POSITION, MinPositionInterceptor } from '../min-position.interceptor.js';
 import { Paging } from '../paging.js';
 import { CatalogQueries } from './catalog.queries.js';
 import { SeatMapFeed } from './seat-map.feed.js';
 import { Problems } from '../../openapi/problems.js';
-import { Event, EVENT_STATUSES, EventPage, SeatMap } from './catalog.responses.js';
-import { MIN_POSITION } from '../min-position.interceptor.js';
+import { EVENT_STATUSES, type EventStatus } from './catalog.entity.js';
+import { Event, EventPage, SeatMap } from './catalog.responses.js';
 
 class EventsQuery extends Paging {
   @ApiProperty({ description: 'Only events in this status' }) @IsOptional() @IsIn(EVENT_STATUSES)
-  status?: (typeof EVENT_STATUSES)[number];
+  status?: EventStatus;
 }
 
 class SeatMapStreamQuery {

@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../../write/domain-error.js';
+import type { SeatStatus } from './catalog.entity.js';
 
 /** TIMESTAMP columns hold UTC: read them as such, whatever the process's time zone. */
 const utc = (column: string, as = column.split('.').pop()) => `${column} AT TIME ZONE 'UTC' AS ${as}`;
 
-export type SeatStatus = 'AVAILABLE' | 'RESERVED' | 'SOLD';
 type SeatOfMap = { seatId: string; row: string; number: number; type: string; price: string | null; status: SeatStatus };
 
 const EVENT_COLUMNS = `e.id, e.venue_id AS "venueId", e.name, e.description, ${utc('e.start_time', '"startTime"')}, ${utc('e.end_time', '"endTime"')},

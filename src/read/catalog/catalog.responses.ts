@@ -1,9 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { AMOUNT, PageAnswer } from '../../openapi/common.js';
 import { SEAT_TYPES, type SeatType } from '../../write/catalog/venue.events.js';
-
-export const EVENT_STATUSES = ['DRAFT', 'PUBLISHED', 'CANCELLED', 'COMPLETED'] as const;
-export const SEAT_STATUSES = ['AVAILABLE', 'RESERVED', 'SOLD'] as const;
+import { EVENT_STATUSES, type EventStatus, SEAT_STATUSES, type SeatStatus } from './catalog.entity.js';
 
 export class SeatTypePrice {
   @ApiProperty({ enum: SEAT_TYPES, enumName: 'SeatType' }) seatType!: SeatType;
@@ -17,7 +15,7 @@ export class Event {
   @ApiProperty({ type: 'string', nullable: true }) description!: string | null;
   @ApiProperty({ format: 'date-time' }) startTime!: string;
   @ApiProperty({ format: 'date-time' }) endTime!: string;
-  @ApiProperty({ enum: EVENT_STATUSES, enumName: 'EventStatus' }) status!: (typeof EVENT_STATUSES)[number];
+  @ApiProperty({ enum: EVENT_STATUSES, enumName: 'EventStatus' }) status!: EventStatus;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ type: SeatTypePrice, isArray: true }) prices!: SeatTypePrice[];
@@ -34,7 +32,7 @@ export class SeatOfMap {
   @ApiProperty({ enum: SEAT_TYPES, enumName: 'SeatType' }) type!: SeatType;
   @ApiProperty({ ...AMOUNT, nullable: true, description: 'null while the event has no price for this seat type' }) price!: string | null;
   @ApiProperty({ enum: SEAT_STATUSES, enumName: 'SeatStatus', description: 'RESERVED: held by a pending booking; SOLD: paid' })
-  status!: (typeof SEAT_STATUSES)[number];
+  status!: SeatStatus;
 }
 
 export class SeatCounts {

@@ -1,6 +1,7 @@
 /** What happens to a booking, as its stream `booking-<bookingId>` records it. */
 export type BookingItem = { seatId: string; priceMinor: number };
-export type CancellationReason = 'owner' | 'hold-expired' | 'event-cancelled';
+export const CANCELLATION_REASONS = ['owner', 'hold-expired', 'event-cancelled'] as const;
+export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
 
 export type BookingPlaced = {
   type: 'BookingPlaced';

@@ -17,7 +17,9 @@ export type RefundPayment = { type: 'RefundPayment'; data: { paymentId: string; 
 export type RecordRefund = { type: 'RecordRefund'; data: { paymentId: string; refundId: string } };
 export type PaymentCommand = RequestPayment | MarkProcessing | RecordOutcome | RefundPayment | RecordRefund;
 
-export type PaymentStatus = 'PENDING' | 'PROCESSING' | 'SUCCESS' | 'FAILED';
+/** An attempt's status; the read model adds REFUNDED (read/payment/payment.entity.ts). */
+export const PAYMENT_ATTEMPT_STATUSES = ['PENDING', 'PROCESSING', 'SUCCESS', 'FAILED'] as const;
+export type PaymentStatus = (typeof PAYMENT_ATTEMPT_STATUSES)[number];
 export type Payment =
   | { status: 'None' }
   | {

@@ -1,7 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { CommandAnswer } from '../../openapi/common.js';
-
-export const PAYMENT_ATTEMPT_STATUSES = ['PENDING', 'PROCESSING', 'SUCCESS', 'FAILED'] as const;
+import { PAYMENT_ATTEMPT_STATUSES, type PaymentStatus } from './payment.decider.js';
 
 export class PaymentRequested extends CommandAnswer {
   @ApiProperty({ format: 'uuid' }) paymentId!: string;
@@ -9,7 +8,7 @@ export class PaymentRequested extends CommandAnswer {
     enum: PAYMENT_ATTEMPT_STATUSES,
     description: 'PROCESSING: the provider took the charge and its outcome comes by webhook; GET /bookings/{id} shows the booking CONFIRMED once it succeeded',
   })
-  status!: (typeof PAYMENT_ATTEMPT_STATUSES)[number];
+  status!: PaymentStatus;
 }
 
 export class OutcomeReceived {
