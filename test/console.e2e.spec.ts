@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdir } from 'node:fs/promises';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import request from 'supertest';
-import { startApp } from './support/app.js';
+import { appUrl, startApp } from './support/app.js';
 import { bearer } from './support/auth.js';
 import { publishedEvent, type SeatOfVenue } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
@@ -54,7 +54,7 @@ describe('the operator console in a browser', () => {
     database = await createTestDatabase('console');
     // A handful of users stand for a whole crowd here, each holding far more than one buyer may.
     app = await startApp({ DATABASE_URL: database.url, MAX_SEATS_PER_USER_PER_EVENT: '10000' });
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    url = await appUrl(app);
     alice = await bearer('auth0|alice', { expiresIn: '1h' });
     ({ eventId, seats } = await publishedEvent(app, 16, 40));
     const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { DEVELOPMENT_WEBHOOK_SECRET } from '../src/config.js';
 import { signWebhook } from '../src/write/payment/webhook-signature.js';
-import { startApp } from './support/app.js';
+import { appUrl, startApp } from './support/app.js';
 import { bearer } from './support/auth.js';
 import { createTestDatabase } from './support/database.js';
 import { eventually } from './support/eventually.js';
@@ -371,6 +371,3 @@ describe('the OpenAPI document, held to the real service', () => {
     expect(records.length).toBeGreaterThan(operations.length);
   });
 });
-
-/** Where an in-process app listens, as a URL (Nest may say [::1] for a loopback listener). */
-const appUrl = async (app: NestExpressApplication): Promise<string> => (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { startApp } from './support/app.js';
+import { appUrl, startApp } from './support/app.js';
 import { bearer } from './support/auth.js';
 import { publishedEvent, type SeatOfVenue } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
@@ -35,7 +35,7 @@ describe('the live seat map (Server-Sent Events)', () => {
   beforeAll(async () => {
     database = await createTestDatabase('seat_map_stream');
     app = await startApp({ DATABASE_URL: database.url });
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    url = await appUrl(app);
     alice = await bearer('auth0|alice');
     let position: string;
     ({ eventId, seats, position } = await publishedEvent(app, 2, 5));

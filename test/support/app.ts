@@ -8,6 +8,9 @@ import { eventStoreEnv } from './event-store.js';
  * Environment variables are what the service reads, so they are set for the duration of the boot.
  * Its event store is the suite's (test/support/event-store.ts), for its database.
  */
+/** Where an in-process app listens, as a URL (Nest may say [::1] for a loopback listener). */
+export const appUrl = async (app: NestExpressApplication): Promise<string> => (await app.getUrl()).replace('[::1]', '127.0.0.1');
+
 export const startApp = async (
   env: { DATABASE_URL: string } & Record<string, string>,
   /** To put a fault in a real provider (a store whose append fails, say); never to mock one away. */

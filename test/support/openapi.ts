@@ -364,10 +364,6 @@ export type ContractRecord = {
 export type ContractProxy = {
   url: string;
   records: ContractRecord[];
-  /** The responses that do not match the document. */
-  mismatches: () => ContractRecord[];
-  /** Per operationId, the statuses seen (sorted). */
-  coverage: () => Record<string, number[]>;
   close: () => Promise<void>;
 };
 
@@ -649,12 +645,6 @@ export const contractProxy = async (targetUrl: string, document: OpenApiDocument
   return {
     url: `http://127.0.0.1:${port}`,
     records,
-    mismatches: () => records.filter((record) => !record.ok),
-    coverage: () => {
-      const seen: Record<string, Set<number>> = {};
-      for (const record of records) if (record.operationId) (seen[record.operationId] ??= new Set()).add(record.status);
-      return Object.fromEntries(Object.entries(seen).map(([id, statuses]) => [id, [...statuses].sort((a, b) => a - b)]));
-    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -666,6 +656,14 @@ export const contractProxy = async (targetUrl: string, document: OpenApiDocument
 // ---------------------------------------------------------------------------------------------
 // Spectral.
 
+/** One validator per document for request bodies: its components are compiled once, not per body. */
+const requestValidatorsOf = new WeakMap<OpenApiDocument, ReturnType<typeof schemaValidator>>();
+const requestValidators = (document: OpenApiDocument) => {
+  let validators = requestValidatorsOf.get(document);
+  if (!validators) requestValidatorsOf.set(document, (validators = schemaValidator(document)));
+  return validators;
+};
+
 /**
  * What the document says of a request body for an operation: the ajv errors of the body against its
  * `application/json` schema, objects closed (the validation pipe refuses unknown fields); [] when it is allowed.
@@ -676,7 +674,7 @@ export const requestBodyErrors = (document: OpenApiDocument, operationId: string
   const requestBody = deref(document, found.operation.requestBody as { content?: Record<string, MediaTypeObject> } | Reference | undefined);
   const schema = requestBody?.content?.['application/json']?.schema;
   if (!schema) throw new Error(`${operationId} has no application/json request body in the document`);
-  const validate = schemaValidator(document).validator(`${found.template} ${found.method} requestBody`, schema);
+  const validate = requestValidators(document).validator(`${found.template} ${found.method} requestBody`, schema);
   return validate(body) ? [] : meaningfulErrors(validate.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message}`);
 };
 
