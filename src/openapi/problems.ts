@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiProperty, type ApiPropertyOptions, ApiResponse, getSchemaPath, type ResponseObject } from '@nestjs/swagger';
 
 class PositionOfSeat {
+  @ApiProperty({ example: 'Block 104', description: '"" for a venue without sections' }) section!: string;
   @ApiProperty({ example: 'A' }) row!: string;
   @ApiProperty({ type: 'integer', example: 12 }) number!: number;
 }
@@ -43,6 +44,9 @@ export class ProblemDetails {
 
   @ApiProperty({ required: false, type: 'integer', description: 'How many the buyer holds already (seat-limit-reached)' })
   held?: number;
+
+  @ApiProperty({ required: false, type: 'integer', description: 'How many seats of the asked type (and section) are free, none of them in a block that size (not-enough-seats)' })
+  available?: number;
 
   @ApiProperty({ ...HEALTH_CHECKS, required: false, description: 'Health checks only: each check and what it found' } as ApiPropertyOptions)
   checks?: Record<string, unknown>;

@@ -16,10 +16,17 @@ describe('venue', () => {
   it('refuses a position taken before or twice in one request, naming it', () => {
     given(created, added)
       .when({ type: 'AddSeats', data: { venueId: 'v-1', seats: [seat('s-3', 'A', 2)] } })
-      .thenFails('conflict', { conflictingSeats: [{ row: 'A', number: 2 }] });
+      .thenFails('conflict', { conflictingSeats: [{ section: '', row: 'A', number: 2 }] });
     given(created)
       .when({ type: 'AddSeats', data: { venueId: 'v-1', seats: [seat('s-3', 'B', 1), seat('s-4', 'B', 1)] } })
-      .thenFails('conflict', { conflictingSeats: [{ row: 'B', number: 1 }] });
+      .thenFails('conflict', { conflictingSeats: [{ section: '', row: 'B', number: 1 }] });
+  });
+  it('places seats per section: the same row and number in two sections are two seats', () => {
+    const inSection = (seatId: string, section: string) => ({ ...seat(seatId, 'A', 1), section });
+    given(created).when({ type: 'AddSeats', data: { venueId: 'v-1', seats: [inSection('s-3', 'Left'), inSection('s-4', 'Right')] } })
+      .then({ type: 'SeatsAdded', data: { venueId: 'v-1', seats: [inSection('s-3', 'Left'), inSection('s-4', 'Right')] } });
+    given(created, added).when({ type: 'AddSeats', data: { venueId: 'v-1', seats: [inSection('s-3', '')] } })
+      .thenFails('conflict', { conflictingSeats: [{ section: '', row: 'A', number: 1 }] });
   });
   it('refuses more seats than the capacity', () =>
     given(created, added).when({ type: 'AddSeats', data: { venueId: 'v-1', seats: [seat('s-3', 'B', 1), seat('s-4', 'B', 2)] } }).thenFails('unprocessable'));

@@ -10,7 +10,8 @@ export type Venue =
   | { status: 'None' }
   | { status: 'Open'; capacity: number | null; seats: Map<string, Seat>; positions: Set<string> };
 
-const positionOf = (seat: { row: string; number: number }) => `${seat.row}\u0000${seat.number}`;
+/** Where a seat is: unique per venue. */
+const positionOf = (seat: Seat) => `${seat.section ?? ''}\u0000${seat.row}\u0000${seat.number}`;
 
 const create = ({ data }: CreateVenue, state: Venue): VenueEvent[] => {
   if (state.status !== 'None') throw new DomainError('conflict', 'This venue exists already');
@@ -28,7 +29,7 @@ const addSeats = ({ data }: AddSeats, state: Venue): VenueEvent[] => {
   });
   if (conflictingSeats.length > 0) {
     throw new DomainError('conflict', 'A seat already exists at some of these positions', {
-      conflictingSeats: conflictingSeats.map(({ row, number }) => ({ row, number })),
+      conflictingSeats: conflictingSeats.map(({ section = '', row, number }) => ({ section, row, number })),
     });
   }
   if (state.capacity !== null && state.seats.size + data.seats.length > state.capacity) {

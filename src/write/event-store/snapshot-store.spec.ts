@@ -138,13 +138,14 @@ describe('StreamCache with snapshots', () => {
   it('ignores a snapshot of another version, and replaces it with one of its own', async () => {
     const { stream } = await inventory(15);
     await cacheOver(store).load(stream);
-    await snapshotTaken(stream, 14n, 1);
+    const { version } = seatInventorySnapshot;
+    await snapshotTaken(stream, 14n, version);
 
     const { counted, reads } = counting();
-    const version2 = { ...seatInventorySnapshot, version: 2 };
-    expect(await loaded(cacheOver(counted, version2), stream)).toEqual(await folded(stream));
+    const next = { ...seatInventorySnapshot, version: version + 1 };
+    expect(await loaded(cacheOver(counted, next), stream)).toEqual(await folded(stream));
     expect(reads[0]).toEqual({ fromRevision: 0n, events: 15 });
-    await snapshotTaken(stream, 14n, 2); // at the same revision: its version is what counts
+    await snapshotTaken(stream, 14n, version + 1); // at the same revision: its version is what counts
   });
 
   it('never moves a snapshot back to an earlier revision', async () => {

@@ -1,7 +1,8 @@
 import { specification } from '../../../test/support/given.js';
 import { DomainError } from '../domain-error.js';
 import fc from 'fast-check';
-import { type BatchOutcome, decideBatch, type ReserveSeats, type SeatInventoryCommand, seatInventoryDecider, seatInventorySnapshot } from './seat-inventory.decider.js';
+import { layoutOf } from '../catalog/venue-layout.js';
+import { type BatchOutcome, decideBatch, forgetDraft, type ReserveBest, type ReserveSeats, type SeatInventoryCommand, seatInventoryDecider, seatInventorySnapshot } from './seat-inventory.decider.js';
 import type { SeatInventoryEvent, SeatsReleased, SeatsReserved } from './seat-inventory.events.js';
 
 const given = specification(seatInventoryDecider);
@@ -18,6 +19,20 @@ const released = (bookingId: string, ...seatIds: string[]): SeatsReleased => ({
   type: 'SeatsReleased',
   data: { eventId, bookingId, seatIds, reason: 'booking-cancelled' },
 });
+
+// One row of five seats, 1-5: the middle seat 3 is the best, then 2 and 4.
+const layout = layoutOf([1, 2, 3, 4, 5].map((n) => ({ seatId: `s-${n}`, row: 'A', number: n, type: 'REGULAR' as const })));
+const best = (bookingId: string, quantity: number, userId = `user-${bookingId}`): ReserveBest => ({
+  type: 'ReserveBest',
+  data: { eventId, bookingId, userId, maxSeatsPerUser: 4, quantity, seatType: null, seatTypes: ['REGULAR'], section: null, layout },
+});
+const chosen = (bookingId: string, quantity: number, ...seatIds: string[]): SeatsReserved => ({
+  type: 'SeatsReserved',
+  data: { ...reserved(bookingId, ...seatIds).data, bestAvailable: { quantity, seatType: null, section: null } },
+});
+const holdSeats = (holdId: string, ...seatIds: string[]) => ({ type: 'HoldSeats', data: { eventId, holdId, seatIds, reason: 'press' } }) as const;
+const holdPlaced = (holdId: string, ...seatIds: string[]) => ({ type: 'OrganiserHoldPlaced', data: { eventId, holdId, seatIds, reason: 'press' } }) as const;
+const holdReleased = (holdId: string, ...seatIds: string[]) => ({ type: 'OrganiserHoldReleased', data: { eventId, holdId, seatIds } }) as const;
 
 describe('seat inventory', () => {
   it('reserves free seats', () => given().when(reserve('b-1', 's-1', 's-2')).then(reserved('b-1', 's-1', 's-2')));
@@ -56,12 +71,46 @@ describe('seat inventory', () => {
     given({ type: 'SalesClosed', data: { eventId } }).when(reserve('b-1', 's-1')).thenFails('not-bookable');
   });
 
+  describe('best available', () => {
+    it('chooses the best adjacent seats, and records what was asked', () => {
+      given().when(best('b-1', 2)).then(chosen('b-1', 2, 's-2', 's-3'));
+      // 1-2 and 4-5 rank alike, and neither strands a seat: the earlier.
+      given(reserved('b-0', 's-3')).when(best('b-1', 2)).then(chosen('b-1', 2, 's-1', 's-2'));
+      given(reserved('b-0', 's-1')).when(best('b-1', 2)).then(chosen('b-1', 2, 's-2', 's-3'));
+    });
+    it('never chooses a seat a booking or a hold has', () =>
+      given(reserved('b-0', 's-3'), holdPlaced('h-1', 's-4')).when(best('b-1', 1)).then(chosen('b-1', 1, 's-2')));
+    it('refuses with not-enough-seats and how many are free only when no block that size exists', () =>
+      given(reserved('b-0', 's-3')).when(best('b-1', 3)).thenFails('conflict', { type: 'not-enough-seats', available: 4 }));
+    it('is held to the per-user limit, finds its own seats on a retry, and sells nothing once sales close', () => {
+      given(reserved('b-0', 's-1')).when(best('b-1', 4, 'user-b-0')).thenFails('conflict', { type: 'seat-limit-reached' });
+      given(chosen('b-1', 2, 's-2', 's-3')).when(best('b-1', 2)).then();
+      given(chosen('b-1', 2, 's-2', 's-3')).when(best('b-1', 3)).thenFails('unprocessable');
+      given({ type: 'SalesClosed', data: { eventId } }).when(best('b-1', 1)).thenFails('not-bookable');
+    });
+  });
+
+  describe("the organiser's holds", () => {
+    it('keep free seats back, and refuse seats in a booking or another hold', () => {
+      given().when(holdSeats('h-1', 's-1', 's-2')).then(holdPlaced('h-1', 's-1', 's-2'));
+      given(reserved('b-1', 's-2')).when(holdSeats('h-1', 's-1', 's-2')).thenFails('conflict', { conflictingSeatIds: ['s-2'] });
+      given(holdPlaced('h-0', 's-1')).when(holdSeats('h-1', 's-1')).thenFails('conflict', { conflictingSeatIds: ['s-1'] });
+      given(holdPlaced('h-1', 's-1')).when(holdSeats('h-1', 's-1')).then();
+    });
+    it('make their seats unbookable until released', () => {
+      given(holdPlaced('h-1', 's-1')).when(reserve('b-1', 's-1', 's-2')).thenFails('conflict', { conflictingSeatIds: ['s-1'] });
+      given(holdPlaced('h-1', 's-1')).when({ type: 'ReleaseHold', data: { eventId, holdId: 'h-1' } }).then(holdReleased('h-1', 's-1'));
+      given(holdPlaced('h-1', 's-1'), holdReleased('h-1', 's-1')).when(reserve('b-1', 's-1')).then(reserved('b-1', 's-1'));
+      given(holdPlaced('h-1', 's-1'), holdReleased('h-1', 's-1')).when({ type: 'ReleaseHold', data: { eventId, holdId: 'h-1' } }).thenFails('not-found');
+    });
+  });
+
   describe('a snapshot', () => {
     const stateOf = (...history: SeatInventoryEvent[]) => history.reduce(seatInventoryDecider.evolve, seatInventoryDecider.initialState());
     const roundTrip = (...history: SeatInventoryEvent[]) =>
       seatInventorySnapshot.fromSnapshot(JSON.parse(JSON.stringify(seatInventorySnapshot.toSnapshot(stateOf(...history)))));
     const legacy: SeatsReserved = { type: 'SeatsReserved', data: { eventId, bookingId: 'b-0', seatIds: ['s-9'] } };
-    const history = [legacy, reservedAs('alice', 'b-1', 's-1', 's-2'), reservedAs('alice', 'b-2', 's-3'), reserved('b-3', 's-4'), released('b-3', 's-4')];
+    const history = [legacy, reservedAs('alice', 'b-1', 's-1', 's-2'), reservedAs('alice', 'b-2', 's-3'), reserved('b-3', 's-4'), released('b-3', 's-4'), holdPlaced('h-1', 's-6', 's-7')];
 
     it('gives back, through JSON, the state it was taken of: every map, and sales closed', () => {
       expect(roundTrip(...history)).toEqual(stateOf(...history));
@@ -84,6 +133,8 @@ describe('seat inventory', () => {
         fc.record({ type: fc.constant('SeatsReserved' as const), data: fc.record({ eventId: fc.constant(eventId), bookingId, seatIds, userId: fc.constantFrom('alice', 'bob') }, { requiredKeys: ['eventId', 'bookingId', 'seatIds'] }) }),
         fc.record({ type: fc.constant('SeatsReleased' as const), data: fc.record({ eventId: fc.constant(eventId), bookingId, seatIds, reason: fc.constant('booking-cancelled' as const) }) }),
         fc.constant({ type: 'SalesClosed' as const, data: { eventId } }),
+        fc.record({ type: fc.constant('OrganiserHoldPlaced' as const), data: fc.record({ eventId: fc.constant(eventId), holdId: fc.constantFrom('h-1', 'h-2'), seatIds, reason: fc.constant('press') }) }),
+        fc.record({ type: fc.constant('OrganiserHoldReleased' as const), data: fc.record({ eventId: fc.constant(eventId), holdId: fc.constantFrom('h-1', 'h-2'), seatIds }) }),
       );
       fc.assert(fc.property(fc.array(event, { maxLength: 12 }), (events) => expect(roundTrip(...events)).toEqual(stateOf(...events))), { numRuns: 500 });
     });
@@ -158,6 +209,12 @@ describe('seat inventory', () => {
         }),
         fc.record({ type: fc.constant('ReleaseSeats' as const), data: fc.record({ eventId: fc.constant(eventId), bookingId: fc.constantFrom('b-1', 'b-2', 'b-3', 'b-4'), reason: fc.constant('booking-cancelled' as const) }) }),
         fc.record({ type: fc.constant('CloseSales' as const), data: fc.record({ eventId: fc.constant(eventId) }) }),
+        fc.tuple(fc.constantFrom('b-1', 'b-2', 'b-3', 'b-4'), fc.integer({ min: 1, max: 3 }), fc.constantFrom('alice', 'bob')).map(([bookingId, quantity, userId]) => {
+          const command = best(bookingId, quantity, userId);
+          return { ...command, data: { ...command.data, maxSeatsPerUser: 3 } };
+        }),
+        fc.tuple(fc.constantFrom('h-1', 'h-2'), fc.uniqueArray(fc.constantFrom('s-1', 's-2', 's-3', 's-4', 's-5'), { minLength: 1, maxLength: 2 })).map(([holdId, seatIds]) => holdSeats(holdId, ...seatIds)),
+        fc.constantFrom('h-1', 'h-2').map((holdId) => ({ type: 'ReleaseHold' as const, data: { eventId, holdId } })),
       );
       fc.assert(
         fc.property(fc.array(command, { maxLength: 6 }), fc.array(command, { maxLength: 12 }), (before: SeatInventoryCommand[], batch: SeatInventoryCommand[]) => {
@@ -175,10 +232,24 @@ describe('seat inventory', () => {
           };
           const history = decided(before).flatMap((outcome) => ('events' in outcome ? outcome.events : []));
           const state = stateOf(...history);
-          const snapshotOf = () => JSON.stringify([[...state.holders], [...state.bookings], [...state.owners], [...state.seatsOfUser], state.closed]);
+          const snapshotOf = () => JSON.stringify([[...state.holders], [...state.bookings], [...state.owners], [...state.seatsOfUser], [...state.holds], [...state.held], state.closed]);
           const snapshot = snapshotOf();
-          expect(decideBatch(batch, state)).toEqual(decided([...before, ...batch]).slice(before.length));
+          const outcomes = decideBatch(batch, state);
+          expect(outcomes).toEqual(decided([...before, ...batch]).slice(before.length));
           expect(snapshotOf()).toBe(snapshot);
+          // Appended: the state evolved with the batch decides best available as one that never saw a draft.
+          const appended = outcomes.flatMap((outcome) => ('events' in outcome ? outcome.events : []));
+          const evolved = appended.reduce(seatInventoryDecider.evolve, state);
+          const fresh = stateOf(...history, ...appended);
+          const next = (inventory: typeof state) => decideBatch([best('b-9', 1, 'carol')], inventory);
+          expect(next(evolved)).toEqual(next(fresh));
+          // Not appended: forgotten, the draft leaves no trace.
+          const untouched = stateOf(...history);
+          decideBatch(batch, untouched);
+          forgetDraft(untouched);
+          expect(next(untouched)).toEqual(next(stateOf(...history)));
+          // Seats in a booking or a hold are never in another booking or hold.
+          for (const seatId of state.held.keys()) expect(state.holders.has(seatId)).toBe(false);
           // What each user holds is what their bookings hold, never over the limit.
           const counted = new Map<string, number>();
           for (const [bookingId, seatIds] of state.bookings) counted.set(state.owners.get(bookingId)!, (counted.get(state.owners.get(bookingId)!) ?? 0) + seatIds.length);

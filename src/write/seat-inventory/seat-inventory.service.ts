@@ -3,7 +3,7 @@ import { Environment } from '../../config.js';
 import { EVENT_STORE, type EventStore, type MessageContext, type Position, WrongExpectedRevisionError } from '../event-store/event-store.port.js';
 import { SnapshotStore } from '../event-store/snapshot-store.js';
 import { StreamCache } from '../event-store/stream-cache.js';
-import { decideBatch, type SeatInventory, type SeatInventoryCommand, seatInventoryDecider, seatInventorySnapshot } from './seat-inventory.decider.js';
+import { decideBatch, forgetDraft, type SeatInventory, type SeatInventoryCommand, seatInventoryDecider, seatInventorySnapshot } from './seat-inventory.decider.js';
 import { type SeatInventoryEvent, seatInventoryStream } from './seat-inventory.events.js';
 
 type Waiting = {
@@ -65,9 +65,11 @@ export class SeatInventoryService {
 
   private async decideAndAppend(stream: string, batch: Waiting[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
+      let decidedOn: SeatInventory | undefined;
       try {
         // The state in memory, plus whatever other instances appended since.
         const inventory = await this.inventories.load(stream);
+        decidedOn = inventory.state;
         const outcomes = decideBatch(
           batch.map((waiting) => waiting.command),
           inventory.state,
@@ -94,6 +96,7 @@ export class SeatInventoryService {
         });
         return;
       } catch (error) {
+        if (decidedOn) forgetDraft(decidedOn);
         // Another instance appended first: read what it wrote and decide the batch again.
         if (error instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) continue;
         for (const waiting of batch) waiting.reject(error);
@@ -105,6 +108,12 @@ export class SeatInventoryService {
   /** Starts reading the event's inventory if this instance does not hold it yet: the next command's load shares the read. */
   preload(eventId: string): void {
     this.inventories.preload(seatInventoryStream(eventId));
+  }
+
+  /** The seats a booking holds now (best available's choice, found again by a retried request). */
+  async seatsOf(eventId: string, bookingId: string): Promise<string[] | undefined> {
+    const { state } = await this.inventories.load(seatInventoryStream(eventId));
+    return state.bookings.get(bookingId);
   }
 
   /** The bookings that hold seats of the event now. */
