@@ -218,6 +218,37 @@ describe('the OpenAPI document, held to the real service', () => {
     });
   });
 
+  describe("best available and the organiser's holds", () => {
+    // By now: A1 free again (alice cancelled), B1 sold to dave; the rest free. A is VIP, B REGULAR.
+    let holdId: string;
+    it('holds seats (201), refuses a held seat to another hold and to a booking (409)', async () => {
+      const held = await http().post(`/events/${eventId}/holds`).set('authorization', organiser).send({ seatIds: [seatIds[6], seatIds[7]], reason: 'Sound desk' }).expect(201);
+      holdId = held.body.holdId;
+      const twice = await http().post(`/events/${eventId}/holds`).set('authorization', organiser).send({ seatIds: [seatIds[7]], reason: 'Press' }).expect(409);
+      expect(twice.body.conflictingSeatIds).toEqual([seatIds[7]]);
+      const refused = await http().post('/bookings').set('authorization', await bearer('auth0|openapi-erin')).send({ eventId, seatIds: [seatIds[7]] }).expect(409);
+      expect(refused.body.conflictingSeatIds).toEqual([seatIds[7]]);
+      await http().post(`/events/${randomUUID()}/holds`).set('authorization', organiser).send({ seatIds: [seatIds[0]], reason: 'Press' }).expect(404);
+      await http().post(`/events/${eventId}/holds`).set('authorization', organiser).send({ seatIds: [randomUUID()], reason: 'Press' }).expect(422);
+    });
+
+    it('chooses the best adjacent seats (201), and 409 not-enough-seats with how many are free when no block fits', async () => {
+      const pair = await http().post('/bookings').set('authorization', await bearer('auth0|openapi-frank')).send({ eventId, quantity: 2, seatType: 'VIP' }).expect(201);
+      expect(pair.body.items.map((item: { seatId: string }) => item.seatId)).toEqual([seatIds[1], seatIds[2]]); // A2, A3: the middle of A1-A4
+      const single = await http().post('/bookings').set('authorization', await bearer('auth0|openapi-gina')).send({ eventId, quantity: 1, seatType: 'REGULAR', section: '' }).expect(201);
+      expect(single.body.items.map((item: { seatId: string }) => item.seatId)).toEqual([seatIds[5]]); // B2: B1 sold, B3 and B4 held
+      const none = await http().post('/bookings').set('authorization', await bearer('auth0|openapi-hugo')).send({ eventId, quantity: 2 }).expect(409);
+      expect(none.body).toMatchObject({ type: expect.stringMatching(/not-enough-seats$/), available: 2 }); // A1 and A4, apart
+      await http().post('/bookings').set('authorization', await bearer('auth0|openapi-ivan')).send({ eventId, quantity: 1, section: 'Balcony' }).expect(400);
+      await http().post('/bookings').set('authorization', await bearer('auth0|openapi-ivan')).send({ eventId, quantity: 1, seatIds: [seatIds[0]] }).expect(400);
+    });
+
+    it('releases a hold (200), then knows it no more (404)', async () => {
+      await http().delete(`/events/${eventId}/holds/${holdId}`).set('authorization', organiser).expect(200);
+      await http().delete(`/events/${eventId}/holds/${holdId}`).set('authorization', organiser).expect(404);
+    });
+  });
+
   describe('the payment webhook', () => {
     const outcome = () =>
       JSON.stringify({ id: `evt_${randomUUID()}`, type: 'payment.succeeded', data: { paymentId: randomUUID(), attempt: 1, externalId: `ch_${randomUUID()}`, reason: null } });
@@ -273,6 +304,15 @@ describe('the OpenAPI document, held to the real service', () => {
         ['changeEventPrices', 'put', `/events/${draftEventId}/prices`, async () => organiser, { prices: [{ seatType: 'VIP', price: '1.234' }] }],
         ['changeEventPrices', 'put', `/events/${draftEventId}/prices`, async () => organiser, { prices: [{ seatType: 'VIP', price: ' 45' }] }],
         ['placeBooking', 'post', '/bookings', buyer, { eventId, seatIds: Array.from({ length: 11 }, () => randomUUID()) }],
+        ['placeBooking', 'post', '/bookings', buyer, { eventId }],
+        ['placeBooking', 'post', '/bookings', buyer, { eventId, seatIds: [seatIds[0]], quantity: 1 }],
+        ['placeBooking', 'post', '/bookings', buyer, { eventId, seatIds: [seatIds[0]], seatType: 'VIP' }],
+        ['placeBooking', 'post', '/bookings', buyer, { eventId, quantity: 0 }],
+        ['placeBooking', 'post', '/bookings', buyer, { eventId, quantity: 11 }],
+        ['placeBooking', 'post', '/bookings', buyer, { eventId, quantity: 2, seatType: 'BOX' }],
+        ['holdSeats', 'post', `/events/${eventId}/holds`, async () => organiser, { seatIds: [seatIds[0]], reason: '' }],
+        ['addSeats', 'post', `/venues/${venueId}/seats`, async () => organiser, { seats: [{ row: 'C', number: 1, type: 'VIP', rank: -1 }] }],
+        ['addSeats', 'post', `/venues/${venueId}/seats`, async () => organiser, { seats: [{ section: 'Left\nwing', row: 'C', number: 1, type: 'VIP' }] }],
         ['payBooking', 'post', `/bookings/${randomUUID()}/payments`, buyer, { paymentMethod: 'visa' }],
       ];
       for (const [operationId, method, path, token, body] of refused) {
@@ -287,12 +327,16 @@ describe('the OpenAPI document, held to the real service', () => {
       const venue = { name, location: 'l'.repeat(500), capacity: 200_000 };
       expect(requestBodyErrors(document, 'createVenue', venue)).toEqual([]);
       const created = await send('post', '/venues', organiser, venue).expect(201);
-      const seats = { seats: [{ row: 'ABCDEFGHIJ', number: 100_000, type: 'ECONOMY' }] };
+      const seats = { seats: [{ row: 'ABCDEFGHIJ', number: 100_000, type: 'ECONOMY' }, { section: 's'.repeat(50), row: 'A', number: 1, type: 'VIP', rank: 1_000_000_000 }] };
       expect(requestBodyErrors(document, 'addSeats', seats)).toEqual([]);
       await send('post', `/venues/${created.body.id}/seats`, organiser, seats).expect(201);
       const prices = { prices: [{ seatType: 'VIP', price: 99_999_999.99 }, { seatType: 'ECONOMY', price: '0' }] };
       expect(requestBodyErrors(document, 'changeEventPrices', prices)).toEqual([]);
       await send('put', `/events/${draftEventId}/prices`, organiser, prices).expect(200);
+      // Best available with null for what is not asked (as the pipe takes it); A4 is the one VIP seat left.
+      const best = { eventId, seatIds: null, quantity: 1, seatType: 'VIP', section: null };
+      expect(requestBodyErrors(document, 'placeBooking', best)).toEqual([]);
+      await send('post', '/bookings', await buyer(), best).expect(201);
     });
   });
 

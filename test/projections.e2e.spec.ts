@@ -58,7 +58,7 @@ describe('projections of the real service', () => {
       await leader.close();
       const booked = await request(survivor.getHttpServer()).post('/bookings').set('authorization', alice).send({ eventId, seatIds: [seats[9].seatId] }).expect(201);
       const map = await request(survivor.getHttpServer()).get(`/events/${eventId}/seat-map`).set('x-min-position', booked.body.position).expect(200);
-      expect(map.body.counts).toEqual({ AVAILABLE: 14, RESERVED: 6, SOLD: 0, total: 20 });
+      expect(map.body.counts).toEqual({ AVAILABLE: 14, RESERVED: 6, SOLD: 0, HELD: 0, total: 20 });
       expect(runsHere(survivor)).toEqual(PROJECTORS.map(() => true));
       await survivor.close();
 

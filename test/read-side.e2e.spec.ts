@@ -69,12 +69,12 @@ describe('read side through HTTP', () => {
 
   it('shows the seat map: AVAILABLE, then RESERVED by a pending booking, then SOLD once paid', async () => {
     const fresh = await get(`/events/${eventId}/seat-map`).expect(200);
-    expect(fresh.body.counts).toEqual({ AVAILABLE: 10, RESERVED: 0, SOLD: 0, total: 10 });
-    expect(fresh.body.seats[0]).toEqual({ seatId: seats[0].seatId, row: 'A', number: 1, type: 'VIP', price: '120.00', status: 'AVAILABLE' });
+    expect(fresh.body.counts).toEqual({ AVAILABLE: 10, RESERVED: 0, SOLD: 0, HELD: 0, total: 10 });
+    expect(fresh.body.seats[0]).toEqual({ seatId: seats[0].seatId, section: '', row: 'A', number: 1, type: 'VIP', rank: 4, price: '120.00', status: 'AVAILABLE' }); // rank: 4 half seats from the middle of 1-5
 
     const booking = await place(alice, [seats[0].seatId, seats[5].seatId]);
     const reserved = await get(`/events/${eventId}/seat-map`, booking.position).expect(200);
-    expect(reserved.body.counts).toEqual({ AVAILABLE: 8, RESERVED: 2, SOLD: 0, total: 10 });
+    expect(reserved.body.counts).toEqual({ AVAILABLE: 8, RESERVED: 2, SOLD: 0, HELD: 0, total: 10 });
     expect(reserved.body.seats.filter((s: { status: string }) => s.status === 'RESERVED').map((s: { seatId: string }) => s.seatId).sort()).toEqual(
       [seats[0].seatId, seats[5].seatId].sort(),
     );
@@ -87,7 +87,7 @@ describe('read side through HTTP', () => {
     }
     expect(confirmed).toMatchObject({ status: 'CONFIRMED', ticketReference: expect.stringMatching(/^TKT-/), payment: { status: 'SUCCESS', failureReason: null } });
     const sold = await get(`/events/${eventId}/seat-map`).expect(200);
-    expect(sold.body.counts).toEqual({ AVAILABLE: 8, RESERVED: 0, SOLD: 2, total: 10 });
+    expect(sold.body.counts).toEqual({ AVAILABLE: 8, RESERVED: 0, SOLD: 2, HELD: 0, total: 10 });
 
     // The map is served from a cache: a change of prices alone, no seat changing, must show too.
     const admin = await bearer('auth0|organiser', { permissions: ['catalog:write'] });

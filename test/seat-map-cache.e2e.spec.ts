@@ -57,7 +57,7 @@ describe('the seat map cache', () => {
     const first = await served();
     expect(first.made).toEqual({ full: 1, incremental: 0 });
     expect(first.text).toBe(first.built);
-    expect(JSON.parse(first.text).counts).toEqual({ AVAILABLE: 30, RESERVED: 0, SOLD: 0, total: 30 });
+    expect(JSON.parse(first.text).counts).toEqual({ AVAILABLE: 30, RESERVED: 0, SOLD: 0, HELD: 0, total: 30 });
 
     // Nothing changed: the cached text, nothing read; a client that has it gets a 304 for its ETag.
     expect(await served()).toEqual({ ...first, made: { full: 0, incremental: 0 } });
@@ -70,7 +70,7 @@ describe('the seat map cache', () => {
     expect(reserved.text).toBe(reserved.built);
     expect(reserved.etag).not.toBe(first.etag);
     await http().get(`/events/${eventId}/seat-map`).set('if-none-match', first.etag).expect(200);
-    expect(JSON.parse(reserved.text).counts).toEqual({ AVAILABLE: 28, RESERVED: 2, SOLD: 0, total: 30 });
+    expect(JSON.parse(reserved.text).counts).toEqual({ AVAILABLE: 28, RESERVED: 2, SOLD: 0, HELD: 0, total: 30 });
 
     const dropped = await place([seats[12].seatId, seats[29].seatId]);
     await place([seats[5].seatId]);
@@ -78,7 +78,7 @@ describe('the seat map cache', () => {
     const afterCancel = await served(cancelled.body.position);
     expect(afterCancel.made).toEqual({ full: 0, incremental: 1 });
     expect(afterCancel.text).toBe(afterCancel.built);
-    expect(JSON.parse(afterCancel.text).counts).toEqual({ AVAILABLE: 27, RESERVED: 3, SOLD: 0, total: 30 });
+    expect(JSON.parse(afterCancel.text).counts).toEqual({ AVAILABLE: 27, RESERVED: 3, SOLD: 0, HELD: 0, total: 30 });
 
     await http().post(`/bookings/${paid.id}/payments`).set('authorization', alice).send({ paymentMethod: 'pm_card_visa' }).expect(202);
     const sold = await eventually(async () => {
@@ -86,8 +86,8 @@ describe('the seat map cache', () => {
       return JSON.parse(map.text).counts.SOLD === 2 ? map : undefined;
     }, 10_000, 'the paid seats SOLD');
     expect(sold.text).toBe(sold.built);
-    expect(JSON.parse(sold.text).counts).toEqual({ AVAILABLE: 27, RESERVED: 1, SOLD: 2, total: 30 });
-    expect(JSON.parse(sold.text).seats[0]).toEqual({ seatId: seats[0].seatId, row: 'A', number: 1, type: 'VIP', price: '120.00', status: 'SOLD' });
+    expect(JSON.parse(sold.text).counts).toEqual({ AVAILABLE: 27, RESERVED: 1, SOLD: 2, HELD: 0, total: 30 });
+    expect(JSON.parse(sold.text).seats[0]).toEqual({ seatId: seats[0].seatId, section: '', row: 'A', number: 1, type: 'VIP', rank: 9, price: '120.00', status: 'SOLD' });
 
     // New prices: a full build (the seats did not change, their prices did).
     const repriced = await http().put(`/events/${eventId}/prices`).set('authorization', admin).send({ prices: [{ seatType: 'ECONOMY', price: '25.00' }] }).expect(200);
@@ -128,8 +128,11 @@ describe('the seat map cache', () => {
     expect(grown.made).toEqual({ full: 1, incremental: 1 });
     expect(grown.text).toBe(grown.built);
     const map = JSON.parse(grown.text);
-    expect(map.counts).toEqual({ AVAILABLE: 5, RESERVED: 0, SOLD: 0, total: 5 });
-    expect(map.seats[0]).toEqual({ seatId: added.seats[0].seatId, row: 'A', number: 1, type: 'VIP', price: '99.00', status: 'AVAILABLE' });
+    expect(map.counts).toEqual({ AVAILABLE: 5, RESERVED: 0, SOLD: 0, HELD: 0, total: 5 });
+    expect(map.seats[0]).toEqual({
+      // Row B was created first: row A, added later, ranks after it, its one seat at its own middle.
+      seatId: added.seats[0].seatId, section: '', row: 'A', number: 1, type: 'VIP', rank: 1_000_000, price: '99.00', status: 'AVAILABLE',
+    });
   });
 
   it('answers buyers asking at once with one read of the changes, all the same text', async () => {

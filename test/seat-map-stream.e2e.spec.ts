@@ -53,8 +53,8 @@ describe('the live seat map (Server-Sent Events)', () => {
     const live = await stream();
     expect(live.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const [snapshot] = await live.until((m) => m.length >= 1);
-    expect(snapshot).toMatchObject({ event: 'snapshot', id: snapshot.data.position, data: { eventId, counts: { AVAILABLE: 10, RESERVED: 0, SOLD: 0, total: 10 } } });
-    expect(snapshot.data.seats[0]).toEqual({ seatId: seats[0].seatId, row: 'A', number: 1, type: 'VIP', price: '120.00', status: 'AVAILABLE' });
+    expect(snapshot).toMatchObject({ event: 'snapshot', id: snapshot.data.position, data: { eventId, counts: { AVAILABLE: 10, RESERVED: 0, SOLD: 0, HELD: 0, total: 10 } } });
+    expect(snapshot.data.seats[0]).toEqual({ seatId: seats[0].seatId, section: '', row: 'A', number: 1, type: 'VIP', rank: 4, price: '120.00', status: 'AVAILABLE' }); // rank: 4 half seats from the middle of 1-5
 
     const booking = await place([seats[0].seatId, seats[1].seatId]);
     await live.until(has({ seatId: seats[0].seatId, status: 'RESERVED' }, { seatId: seats[1].seatId, status: 'RESERVED' }));

@@ -30,7 +30,10 @@ class ReferenceController {
 
   @Post('bookings')
   @Authenticated()
-  async place(@Body() body: PlaceBookingBody, @CurrentUser() user: AuthenticatedUser) {
+  async place(@Body() { eventId, seatIds }: PlaceBookingBody, @CurrentUser() user: AuthenticatedUser) {
+    // The original design has no best available: the seats only.
+    if (!seatIds) throw new DomainError('invalid', 'seatIds is required');
+    const body = { eventId, seatIds };
     if (body.seatIds.length > this.env.MAX_SEATS_PER_BOOKING) throw new DomainError('invalid', `A booking holds at most ${this.env.MAX_SEATS_PER_BOOKING} seats`);
     const client = await this.pool.connect();
     try {

@@ -63,7 +63,18 @@ export const openApiDocument = (app: INestApplication, env: Pick<Environment, 'M
   });
   completeOperations(document);
   // The pipe's ceiling is SEATS_PER_BOOKING_CEILING; this service refuses more than it is configured for.
-  const seatIds = (document.components?.schemas?.PlaceBookingBody as SchemaObject | undefined)?.properties?.seatIds as SchemaObject | undefined;
+  const placeBooking = document.components?.schemas?.PlaceBookingBody as SchemaObject | undefined;
+  const { seatIds, quantity } = (placeBooking?.properties ?? {}) as Record<string, SchemaObject | undefined>;
   if (seatIds) seatIds.maxItems = env.MAX_SEATS_PER_BOOKING;
+  if (quantity) quantity.maximum = env.MAX_SEATS_PER_BOOKING;
+  // The seats, or best available: one of the two, as the controller decides.
+  if (placeBooking) {
+    // Present and not null (a null field is as good as none, as the pipe takes it).
+    const present = (field: string, type: SchemaObject['type']): SchemaObject => ({ required: [field], properties: { [field]: { type, ...(type === 'array' ? { items: {} } : {}) } } });
+    placeBooking.oneOf = [
+      { ...present('seatIds', 'array'), not: { anyOf: [present('quantity', 'integer'), present('seatType', 'string'), present('section', 'string')] } },
+      { ...present('quantity', 'integer'), not: present('seatIds', 'array') },
+    ];
+  }
   return document;
 };

@@ -4,6 +4,7 @@ import type { BookingEvent } from '../write/booking/booking.events.js';
 import { toPosition } from '../write/event-store/event-store.port.js';
 import type { ShowEvent } from '../write/catalog/show.events.js';
 import type { VenueEvent } from '../write/catalog/venue.events.js';
+import type { OrganiserHoldPlaced } from '../write/seat-inventory/seat-inventory.events.js';
 import { catalogProjector } from './catalog.projector.js';
 
 const given = projectorSpecification(catalogProjector);
@@ -28,14 +29,16 @@ const placed: BookingEvent = {
 };
 
 const venue = (updated: number) => ({ id: venueId, name: 'Hall', capacity: 100, created_at: at(0), updated_at: at(updated) });
-const seat = (seatId: string, number: number, added: number) => ({ id: seatId, venue_id: venueId, row: 'A', number, type: number === 1 ? 'VIP' : 'REGULAR', created_at: at(added) });
+// layout_order: the seat's place in the order the venue's seats were added (numbers 1, 2, 3 here were added in that order).
+const seat = (seatId: string, number: number, added: number) =>
+  ({ id: seatId, venue_id: venueId, section: '', row: 'A', number, type: number === 1 ? 'VIP' : 'REGULAR', layout_order: number - 1, created_at: at(added) });
 const show = (status: string, updated: number) => ({
   id: eventId, venue_id: venueId, name: 'Gig', start_time: '2030-01-01T20:00:00.000Z', end_time: '2030-01-01T23:00:00.000Z', status, created_at: at(2), updated_at: at(updated),
 });
 const prices = (vip: string, regular: string) => [{ event_id: eventId, seat_type: 'VIP', price: vip }, { event_id: eventId, seat_type: 'REGULAR', price: regular }];
-const onMap = (seatId: string, number: number, changedAt: number, status = 'AVAILABLE', holder: string | null = null) => ({
-  event_id: eventId, seat_id: seatId, venue_id: venueId, row: 'A', number, type: number === 1 ? 'VIP' : 'REGULAR',
-  status, booking_id: holder, updated_at: at(changedAt), position: position(changedAt),
+const onMap = (seatId: string, number: number, changedAt: number, status = 'AVAILABLE', holder: string | null = null, holdId: string | null = null) => ({
+  event_id: eventId, seat_id: seatId, venue_id: venueId, section: '', row: 'A', number, type: number === 1 ? 'VIP' : 'REGULAR',
+  status, booking_id: holder, hold_id: holdId, updated_at: at(changedAt), position: position(changedAt),
 });
 
 describe('catalog projector: project and fold give the same rows', () => {
@@ -74,6 +77,25 @@ describe('catalog projector: project and fold give the same rows', () => {
     });
     await given(...history, { type: 'BookingCancelled', data: { bookingId, reason: 'owner' } }).then({
       ...base, 'catalog.seat_availability': [onMap(seat1, 1, 5), onMap(seat2, 2, 2)],
+    });
+  });
+
+  it("shows the organiser's held seats HELD, and AVAILABLE once the hold is released", async () => {
+    const holdId = randomUUID();
+    const hold: OrganiserHoldPlaced = { type: 'OrganiserHoldPlaced', data: { eventId, holdId, seatIds: [seat1, seat2], reason: 'press' } };
+    const history = [venueCreated, seatsAdded([seat1, 1], [seat2, 2]), created, hold] as const;
+    const base = { 'catalog.venues': [venue(1)], 'catalog.seats': [seat(seat1, 1, 1), seat(seat2, 2, 1)], 'catalog.events': [show('DRAFT', 2)], 'catalog.event_seat_prices': prices('80.00', '45.50') };
+    await given(...history).then({ ...base, 'catalog.seat_availability': [onMap(seat1, 1, 3, 'HELD', null, holdId), onMap(seat2, 2, 3, 'HELD', null, holdId)] });
+    await given(...history, { type: 'OrganiserHoldReleased', data: { eventId, holdId, seatIds: [seat1, seat2] } }).then({
+      ...base, 'catalog.seat_availability': [onMap(seat1, 1, 4), onMap(seat2, 2, 4)],
+    });
+  });
+
+  it('keeps a seat\'s section and rank, and the order seats were added in across requests', () => {
+    const withSection: VenueEvent = { type: 'SeatsAdded', data: { venueId, seats: [{ seatId: seat3, section: 'Left', row: 'A', number: 1, type: 'VIP', rank: 7 }] } };
+    return given(venueCreated, seatsAdded([seat1, 1], [seat2, 2]), withSection).then({
+      'catalog.venues': [venue(2)],
+      'catalog.seats': [seat(seat1, 1, 1), seat(seat2, 2, 1), { ...seat(seat3, 1, 2), section: 'Left', rank: 7, layout_order: 2 }],
     });
   });
 });

@@ -1,10 +1,11 @@
 import type { BookingEvent } from '../write/booking/booking.events.js';
 import type { ShowEvent } from '../write/catalog/show.events.js';
 import type { VenueEvent } from '../write/catalog/venue.events.js';
+import type { OrganiserHoldPlaced, OrganiserHoldReleased } from '../write/seat-inventory/seat-inventory.events.js';
 import { formatMoney } from '../write/money.js';
 import { keyOf, occurredAt, type Projector, type Row, sql, type Sql, updateRow } from './projector.js';
 
-type Followed = VenueEvent | ShowEvent | BookingEvent;
+type Followed = VenueEvent | ShowEvent | BookingEvent | OrganiserHoldPlaced | OrganiserHoldReleased;
 
 const pricesJson = (prices: { seatType: string; priceMinor: number }[]) =>
   JSON.stringify(prices.map(({ seatType, priceMinor }) => ({ seatType, price: formatMoney(priceMinor) })));
@@ -26,15 +27,20 @@ const setSeats = (bookingId: string, status: 'RESERVED' | 'SOLD' | 'AVAILABLE', 
 
 /**
  * The catalog tables of data-model.md and the seat map (catalog.seat_availability): one seat row
- * per seat of the venue per event, AVAILABLE, RESERVED (a pending booking holds it) or SOLD.
- * The seat map follows the bookings' own events, which come in the log in the order they were decided.
+ * per seat of the venue per event, AVAILABLE, RESERVED (a pending booking holds it), SOLD, or HELD
+ * (the organiser keeps it back). The seat map follows the bookings' own events and the holds of the
+ * seat inventory, which come in the log in the order they were decided: a seat is released before
+ * it is held, and a hold released before its seat is booked.
+ *
+ * A seat's `layout_order` is its place among its venue's seats in the order they were added: the
+ * seat map ranks seats without a rank of their own by it (venue-layout.ts).
  */
 export const catalogProjector: Projector<Followed> = {
   name: 'catalog',
   tables: ['catalog.venues', 'catalog.seats', 'catalog.events', 'catalog.event_seat_prices', 'catalog.seat_availability'],
   handles: new Set([
     'VenueCreated', 'SeatsAdded', 'EventCreated', 'EventPricesChanged', 'EventPublished', 'EventCancelled',
-    'BookingPlaced', 'BookingConfirmed', 'BookingCancelled',
+    'BookingPlaced', 'BookingConfirmed', 'BookingCancelled', 'OrganiserHoldPlaced', 'OrganiserHoldReleased',
   ]),
   project: (event) => {
     const at = occurredAt(event);
@@ -49,14 +55,16 @@ export const catalogProjector: Projector<Followed> = {
         const { venueId, seats } = event.data;
         const json = JSON.stringify(seats);
         return [
-          sql`INSERT INTO catalog.seats (id, venue_id, row, number, type, created_at)
-              SELECT s."seatId", ${venueId}, s.row, s.number, s.type::catalog.seat_type, ${at}
-                FROM jsonb_to_recordset(${json}::jsonb) AS s("seatId" uuid, row text, number int, type text)
+          sql`INSERT INTO catalog.seats (id, venue_id, section, row, number, type, rank, layout_order, created_at)
+              SELECT s."seatId", ${venueId}, coalesce(s.section, ''), s.row, s.number, s.type::catalog.seat_type, s.rank,
+                     (SELECT count(*) FROM catalog.seats WHERE venue_id = ${venueId}) + s.n - 1, ${at}
+                FROM ROWS FROM (jsonb_to_recordset(${json}::jsonb) AS ("seatId" uuid, section text, row text, number int, type text, rank int))
+                     WITH ORDINALITY AS s("seatId", section, row, number, type, rank, n)
               ON CONFLICT (id) DO NOTHING`,
           // Seats added after an event was created belong to its seat map too.
-          sql`INSERT INTO catalog.seat_availability (event_id, seat_id, venue_id, row, number, type, updated_at, position)
-              SELECT e.id, s."seatId", ${venueId}, s.row, s.number, s.type::catalog.seat_type, ${at}, ${position}
-                FROM catalog.events e, jsonb_to_recordset(${json}::jsonb) AS s("seatId" uuid, row text, number int, type text)
+          sql`INSERT INTO catalog.seat_availability (event_id, seat_id, venue_id, section, row, number, type, updated_at, position)
+              SELECT e.id, s."seatId", ${venueId}, coalesce(s.section, ''), s.row, s.number, s.type::catalog.seat_type, ${at}, ${position}
+                FROM catalog.events e, jsonb_to_recordset(${json}::jsonb) AS s("seatId" uuid, section text, row text, number int, type text)
                WHERE e.venue_id = ${venueId}
               ON CONFLICT (event_id, seat_id) DO NOTHING`,
           sql`UPDATE catalog.venues SET updated_at = ${at} WHERE id = ${venueId}`,
@@ -69,8 +77,8 @@ export const catalogProjector: Projector<Followed> = {
               VALUES (${eventId}, ${venueId}, ${name}, ${description}, ${startTime}, ${endTime}, 'DRAFT', ${at}, ${at})
               ON CONFLICT (id) DO NOTHING`,
           upsertPrices(eventId, prices),
-          sql`INSERT INTO catalog.seat_availability (event_id, seat_id, venue_id, row, number, type, updated_at, position)
-              SELECT ${eventId}, s.id, s.venue_id, s.row, s.number, s.type, ${at}, ${position} FROM catalog.seats s WHERE s.venue_id = ${venueId}
+          sql`INSERT INTO catalog.seat_availability (event_id, seat_id, venue_id, section, row, number, type, updated_at, position)
+              SELECT ${eventId}, s.id, s.venue_id, s.section, s.row, s.number, s.type, ${at}, ${position} FROM catalog.seats s WHERE s.venue_id = ${venueId}
               ON CONFLICT (event_id, seat_id) DO NOTHING`,
         ];
       }
@@ -89,6 +97,16 @@ export const catalogProjector: Projector<Followed> = {
         return [setSeats(event.data.bookingId, 'SOLD', at, position)];
       case 'BookingCancelled':
         return [setSeats(event.data.bookingId, 'AVAILABLE', at, position)];
+      case 'OrganiserHoldPlaced': {
+        const { eventId, holdId, seatIds } = event.data;
+        return [sql`UPDATE catalog.seat_availability SET status = 'HELD', hold_id = ${holdId}, updated_at = ${at}, position = ${position}
+                     WHERE event_id = ${eventId} AND seat_id = ANY(${seatIds}::uuid[])`];
+      }
+      case 'OrganiserHoldReleased': {
+        const { eventId, holdId } = event.data;
+        return [sql`UPDATE catalog.seat_availability SET status = 'AVAILABLE', hold_id = NULL, updated_at = ${at}, position = ${position}
+                     WHERE event_id = ${eventId} AND hold_id = ${holdId}`];
+      }
     }
   },
   fold: () => {
@@ -101,6 +119,7 @@ export const catalogProjector: Projector<Followed> = {
     const seatsOfVenue = new Map<string, Row[]>();
     const eventsOfVenue = new Map<string, Row[]>();
     const seatsOfBooking = new Map<string, Row[]>(); // rows the booking ever held: filtered by booking_id when used
+    const seatsOfHold = new Map<string, Row[]>(); // likewise for an organiser's hold, by hold_id
     const add = (index: Map<string, Row[]>, key: string, row: Row) => {
       const rows = index.get(key);
       if (rows) rows.push(row);
@@ -116,8 +135,8 @@ export const catalogProjector: Projector<Followed> = {
     const addToSeatMap = (eventId: string, seat: Row, at: string, position: string) => {
       const key = keyOf(eventId, seat.id);
       if (!seatMap.has(key))
-        seatMap.set(key, { event_id: eventId, seat_id: seat.id, venue_id: seat.venue_id, row: seat.row, number: seat.number, type: seat.type,
-          status: 'AVAILABLE', booking_id: null, updated_at: at, position });
+        seatMap.set(key, { event_id: eventId, seat_id: seat.id, venue_id: seat.venue_id, section: seat.section, row: seat.row, number: seat.number, type: seat.type,
+          status: 'AVAILABLE', booking_id: null, hold_id: null, updated_at: at, position });
     };
     const setSeatsOf = (bookingId: string, changes: Row) => {
       for (const row of seatsOfBooking.get(bookingId) ?? []) if (row.booking_id === bookingId) Object.assign(row, changes);
@@ -134,7 +153,9 @@ export const catalogProjector: Projector<Followed> = {
           }
           case 'SeatsAdded': {
             const { venueId } = event.data;
-            const added = event.data.seats.map(({ seatId, row, number, type }) => ({ id: seatId, venue_id: venueId, row, number, type, created_at: at }));
+            const before = seatsOfVenue.get(venueId)?.length ?? 0;
+            const added = event.data.seats.map(({ seatId, section = '', row, number, type, rank = null }, i) =>
+              ({ id: seatId, venue_id: venueId, section, row, number, type, rank, layout_order: before + i, created_at: at }));
             for (const seat of added) {
               if (seats.has(seat.id)) continue;
               seats.set(seat.id, seat);
@@ -175,6 +196,21 @@ export const catalogProjector: Projector<Followed> = {
             return setSeatsOf(event.data.bookingId, { status: 'SOLD', updated_at: at, position });
           case 'BookingCancelled':
             return setSeatsOf(event.data.bookingId, { status: 'AVAILABLE', booking_id: null, updated_at: at, position });
+          case 'OrganiserHoldPlaced': {
+            const { eventId, holdId, seatIds } = event.data;
+            for (const seatId of seatIds) {
+              const row = seatMap.get(keyOf(eventId, seatId));
+              if (!row) continue;
+              Object.assign(row, { status: 'HELD', hold_id: holdId, updated_at: at, position });
+              add(seatsOfHold, holdId, row);
+            }
+            return;
+          }
+          case 'OrganiserHoldReleased': {
+            const { holdId } = event.data;
+            for (const row of seatsOfHold.get(holdId) ?? []) if (row.hold_id === holdId) Object.assign(row, { status: 'AVAILABLE', hold_id: null, updated_at: at, position });
+            return;
+          }
         }
       },
       rows: () => ({

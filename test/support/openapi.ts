@@ -110,7 +110,7 @@ type Admits = { kind: 'finite'; names: Set<string> } | { kind: 'open' } | { kind
  *   branches), the parts are used open and the whole is closed over the union of their property
  *   names; when one part is open (free-form, or `additionalProperties` given), nothing is closed. A
  *   lone `anyOf`/`oneOf` keeps each branch closed (each is a whole alternative), and so does a lone
- *   one-member `allOf`.
+ *   one-member `allOf`. A `not` is never closed (that would turn it into "not exactly these fields").
  */
 export class SchemaConverter {
   private readonly components: Record<string, OpenApiSchema>;
@@ -199,7 +199,8 @@ export class SchemaConverter {
       }
     }
     if (s.items !== undefined) out.items = Array.isArray(s.items) ? s.items.map((item, i) => this.convert(item, false, `${at}/items/${i}`)) : this.convert(s.items, false, `${at}/items`);
-    if (s.not !== undefined) out.not = this.convert(s.not, false, `${at}/not`);
+    // Open: closed inside a negation, a schema would fail on any other field, and its `not` pass on anything.
+    if (s.not !== undefined) out.not = this.convert(s.not, true, `${at}/not`);
     if (s.additionalProperties !== undefined)
       out.additionalProperties = typeof s.additionalProperties === 'object' ? this.convert(s.additionalProperties, false, `${at}/additionalProperties`) : s.additionalProperties;
     const properties = s.properties as Record<string, unknown> | undefined;

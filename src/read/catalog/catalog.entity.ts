@@ -10,7 +10,8 @@ export const SEAT_TYPES = ['VIP', 'REGULAR', 'ECONOMY'] as const;
 export type SeatType = (typeof SEAT_TYPES)[number];
 export const EVENT_STATUSES = ['DRAFT', 'PUBLISHED', 'CANCELLED', 'COMPLETED'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
-export const SEAT_STATUSES = ['AVAILABLE', 'RESERVED', 'SOLD'] as const;
+/** HELD: kept back by the organiser (#19, a value the migrations added later). */
+export const SEAT_STATUSES = ['AVAILABLE', 'RESERVED', 'SOLD', 'HELD'] as const;
 export type SeatStatus = (typeof SEAT_STATUSES)[number];
 
 @Entity({ schema: 'catalog', name: 'venues' })

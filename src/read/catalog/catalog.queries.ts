@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../../write/domain-error.js';
-import type { SeatStatus } from './catalog.entity.js';
+import { layoutOf } from '../../write/catalog/venue-layout.js';
+import type { SeatStatus, SeatType } from './catalog.entity.js';
 
 /** TIMESTAMP columns hold UTC: read them as such, whatever the process's time zone. */
 const utc = (column: string, as = column.split('.').pop()) => `${column} AT TIME ZONE 'UTC' AS ${as}`;
 
-type SeatOfMap = { seatId: string; row: string; number: number; type: string; price: string | null; status: SeatStatus };
+/** A seat as the map gives it; `status` last (the cached map's text relies on it). */
+type SeatOfMap = { seatId: string; section: string; row: string; number: number; type: SeatType; rank: number; price: string | null; status: SeatStatus };
 
 const EVENT_COLUMNS = `e.id, e.venue_id AS "venueId", e.name, e.description, ${utc('e.start_time', '"startTime"')}, ${utc('e.end_time', '"endTime"')},
   e.status, ${utc('e.created_at', '"createdAt"')}, ${utc('e.updated_at', '"updatedAt"')},
@@ -66,28 +68,38 @@ export class CatalogQueries {
   }
 
   /**
-   * Every seat of the event with its price and status: one index range scan of
-   * seat_availability (idx_seat_availability_map), joined to the event's three prices.
+   * Every seat of the event with its price, rank and status: one index range scan of
+   * seat_availability (idx_seat_availability_map), joined to the event's three prices and to the
+   * venue's seats for their ranks. A seat without a rank of its own gets the layout's, from the
+   * same function the write side chooses best available by (venue-layout.ts), over the seats in
+   * the order they were added.
    * `position`: the last event reflected in these seats (the same statement reads both, so they
    * agree); the live seat map sends what changes after it.
    */
   async seatMap(eventId: string) {
     const [event] = await this.db.query(`SELECT venue_id FROM catalog.events WHERE id = $1`, [eventId]);
     if (!event) throw new DomainError('not-found', 'No such event');
-    const rows: (SeatOfMap & { position: string })[] = await this.db.query(
-      `SELECT s.seat_id AS "seatId", s.row, s.number, s.type, p.price::text AS price, s.status, s.position
+    const rows: (Omit<SeatOfMap, 'rank'> & { rank: number | null; layoutOrder: number; position: string })[] = await this.db.query(
+      `SELECT s.seat_id AS "seatId", s.section, s.row, s.number, s.type, v.rank, v.layout_order AS "layoutOrder",
+              p.price::text AS price, s.status, s.position
          FROM catalog.seat_availability s
+         LEFT JOIN catalog.seats v ON v.id = s.seat_id
          LEFT JOIN catalog.event_seat_prices p ON p.event_id = s.event_id AND p.seat_type = s.type
         WHERE s.event_id = $1
-        ORDER BY s.row, s.number`,
+        ORDER BY s.section, s.row, s.number`,
       [eventId],
     );
-    const counts = { AVAILABLE: 0, RESERVED: 0, SOLD: 0, total: rows.length };
+    const added = [...rows].sort((a, b) => a.layoutOrder - b.layoutOrder);
+    const ranks = new Map<string, number>();
+    for (const row of layoutOf(added.map(({ seatId, section, row, number, type, rank }) => ({ seatId, section, row, number, type, rank: rank ?? undefined }))).rows) {
+      for (const seat of row.seats) ranks.set(seat.seatId, seat.rank);
+    }
+    const counts = { AVAILABLE: 0, RESERVED: 0, SOLD: 0, HELD: 0, total: rows.length };
     let position = '';
-    const seats = rows.map(({ position: changedAt, ...seat }) => {
-      counts[seat.status]++;
+    const seats: SeatOfMap[] = rows.map(({ position: changedAt, seatId, section, row, number, type, price, status }) => {
+      counts[status]++;
       if (changedAt > position) position = changedAt;
-      return seat;
+      return { seatId, section, row, number, type, rank: ranks.get(seatId)!, price, status };
     });
     return { eventId, venueId: event.venue_id, seats, counts, position };
   }

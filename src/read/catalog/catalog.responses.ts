@@ -27,11 +27,17 @@ export class EventPage extends PageAnswer {
 
 export class SeatOfMap {
   @ApiProperty({ format: 'uuid' }) seatId!: string;
+  @ApiProperty({ example: 'Block 104', description: '"" in a venue without sections' }) section!: string;
   @ApiProperty({ example: 'A' }) row!: string;
   @ApiProperty({ type: 'integer', example: 12 }) number!: number;
   @ApiProperty({ enum: SEAT_TYPES, enumName: 'SeatType' }) type!: SeatType;
+  @ApiProperty({
+    type: 'integer', minimum: 0, example: 1000003,
+    description: "Lower is better: the organiser's, or the layout's (rows in the order they were created, 1,000,000 apart, then the distance from the middle of the row in half seats). Best available chooses the lowest total",
+  })
+  rank!: number;
   @ApiProperty({ ...AMOUNT, nullable: true, description: 'null while the event has no price for this seat type' }) price!: string | null;
-  @ApiProperty({ enum: SEAT_STATUSES, enumName: 'SeatStatus', description: 'RESERVED: held by a pending booking; SOLD: paid' })
+  @ApiProperty({ enum: SEAT_STATUSES, enumName: 'SeatStatus', description: "RESERVED: held by a pending booking; SOLD: paid; HELD: kept back by the organiser" })
   status!: SeatStatus;
 }
 
@@ -39,13 +45,14 @@ export class SeatCounts {
   @ApiProperty({ type: 'integer' }) AVAILABLE!: number;
   @ApiProperty({ type: 'integer' }) RESERVED!: number;
   @ApiProperty({ type: 'integer' }) SOLD!: number;
+  @ApiProperty({ type: 'integer' }) HELD!: number;
   @ApiProperty({ type: 'integer' }) total!: number;
 }
 
 export class SeatMap {
   @ApiProperty({ format: 'uuid' }) eventId!: string;
   @ApiProperty({ format: 'uuid' }) venueId!: string;
-  @ApiProperty({ type: SeatOfMap, isArray: true, description: 'By row, then number' }) seats!: SeatOfMap[];
+  @ApiProperty({ type: SeatOfMap, isArray: true, description: 'By section, row, then number' }) seats!: SeatOfMap[];
   @ApiProperty({ type: SeatCounts }) counts!: SeatCounts;
   @ApiProperty({ description: 'The last event these seats reflect (empty while the event has no seats); the live stream resumes after it' })
   position!: string;

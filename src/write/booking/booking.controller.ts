@@ -14,7 +14,7 @@ import { formatMoney } from '../money.js';
 import { Problems } from '../../openapi/problems.js';
 import { BookingIdParam, PlaceBookingBody } from './booking.dto.js';
 import { BookingCancelled, BookingPlaced } from './booking.responses.js';
-import { EndBookingMessage, type PlacedBooking, PlaceBookingMessage } from './booking.handler.js';
+import { EndBookingMessage, type PlacedBooking, PlaceBookingMessage, type SeatsAsked } from './booking.handler.js';
 
 const answer = ({ booking, position }: PlacedBooking): BookingPlaced => ({
   id: booking.placed.bookingId,
@@ -43,12 +43,18 @@ export class BookingController {
     summary: 'Hold seats of an event for a new booking',
     description:
       'Holds the seats for the buyer (the token\'s user) until `expiresAt`; pay before then, or the booking expires and the seats return. ' +
-      'All the seats or none: if someone else holds one, the answer is 409 with `conflictingSeatIds`.',
+      'Either name the seats (`seatIds`): all of them or none, and if someone else holds one the answer is 409 with `conflictingSeatIds`. ' +
+      'Or ask for best available (`quantity`, optionally `seatType` and `section`): the service chooses that many adjacent seats in one row, ' +
+      'of one type, with the lowest total rank (among equals, a block that leaves no seat alone), when it decides — two such requests never collide. ' +
+      'The answer is 409 `not-enough-seats` (with `available`) only when no block that size is free.',
   })
   @ApiCreatedResponse({ type: BookingPlaced, description: 'The booking, PENDING, with its price' })
   @Problems({
     404: 'No such event',
-    409: 'Some seats are taken (`conflictingSeatIds`), or the buyer would hold more than the per-user limit (`seat-limit-reached`, with `limit` and `held`)',
+    400: 'A field fails validation; both `seatIds` and `quantity`, or neither; `seatType` or `section` with `seatIds`; more seats than MAX_SEATS_PER_BOOKING; a section the venue does not have',
+    409:
+      'Some seats are taken or held (`conflictingSeatIds`); best available found no block that size (`not-enough-seats`, with `available`); ' +
+      'or the buyer would hold more than the per-user limit (`seat-limit-reached`, with `limit` and `held`)',
     422: 'The event does not sell seats (not published, cancelled or started), a seat is not in its venue (`unknownSeatIds`), or the Idempotency-Key was used with another body',
     429: true,
   })
@@ -58,16 +64,25 @@ export class BookingController {
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ) {
-    if (body.seatIds.length > this.env.MAX_SEATS_PER_BOOKING) {
-      throw new DomainError('invalid', `A booking holds at most ${this.env.MAX_SEATS_PER_BOOKING} seats`);
-    }
     const placed = await this.commands.execute(
       new PlaceBookingMessage(
-        { userId: user.userId, eventId: body.eventId, seatIds: body.seatIds, idempotencyKey: idempotencyKeyOf(key) },
+        { userId: user.userId, eventId: body.eventId, seats: this.seatsAsked(body), idempotencyKey: idempotencyKeyOf(key) },
         requestContext(request, user.userId),
       ),
     );
     return answer(placed);
+  }
+
+  /** The seats, or best available: one of the two. A null field is as good as none, as the pipe lets it through. */
+  private seatsAsked({ seatIds, quantity, seatType, section }: PlaceBookingBody): SeatsAsked {
+    const best = quantity !== undefined && quantity !== null;
+    if (seatIds && best) throw new DomainError('invalid', 'Send seatIds (these seats) or quantity (best available), not both');
+    if (!seatIds && !best) throw new DomainError('invalid', 'Send seatIds (these seats) or quantity (best available)');
+    if (seatIds && ((seatType ?? null) !== null || (section ?? null) !== null)) throw new DomainError('invalid', 'seatType and section go with quantity (best available), not with seatIds');
+    if ((seatIds?.length ?? quantity!) > this.env.MAX_SEATS_PER_BOOKING) {
+      throw new DomainError('invalid', `A booking holds at most ${this.env.MAX_SEATS_PER_BOOKING} seats`);
+    }
+    return seatIds ? { seatIds } : { bestAvailable: { quantity: quantity!, seatType: seatType ?? null, section: section ?? null } };
   }
 
   @Post(':id/cancel')

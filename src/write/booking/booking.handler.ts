@@ -6,7 +6,8 @@ import { Environment } from '../../config.js';
 import { type Show, type ShowCommand, showDecider } from '../catalog/show.decider.js';
 import { type ShowEvent, showStream } from '../catalog/show.events.js';
 import { type Venue, type VenueCommand, venueDecider } from '../catalog/venue.decider.js';
-import { type VenueEvent, venueStream } from '../catalog/venue.events.js';
+import { type SeatType, type VenueEvent, venueStream } from '../catalog/venue.events.js';
+import { layoutOf, type VenueLayout } from '../catalog/venue-layout.js';
 import { DomainError } from '../domain-error.js';
 import { formatMoney, MAX_AMOUNT_MINOR } from '../money.js';
 import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type Position } from '../event-store/event-store.port.js';
@@ -20,9 +21,14 @@ import { type BookingItem, bookingStream } from './booking.events.js';
 /** What POST /bookings answers, the first time and on every retry with the same Idempotency-Key. */
 export type PlacedBooking = { booking: Extract<Booking, { placed: unknown }>; position: Position | undefined };
 
+/** Best available: `quantity` adjacent seats the service chooses, of `seatType` (null: any priced type) in `section` (null: any). */
+export type BestAvailable = { quantity: number; seatType: SeatType | null; section: string | null };
+/** The seats a buyer asks for: named, or best available. */
+export type SeatsAsked = { seatIds: string[] } | { bestAvailable: BestAvailable };
+
 export class PlaceBookingMessage extends Command<PlacedBooking> {
   constructor(
-    readonly request: { userId: string; eventId: string; seatIds: string[]; idempotencyKey: string | null },
+    readonly request: { userId: string; eventId: string; seats: SeatsAsked; idempotencyKey: string | null },
     readonly context: MessageContext,
   ) {
     super();
@@ -38,6 +44,8 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
   private readonly logger = new Logger(PlaceBookingHandler.name);
   private readonly shows: StreamCache<Show, ShowCommand, ShowEvent>;
   private readonly venues: StreamCache<Venue, VenueCommand, VenueEvent>;
+  /** Each cached venue's layout for best available, built again when seats are added (the state is evolved in place). */
+  private readonly layouts = new WeakMap<Venue, { seats: number; layout: VenueLayout }>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -51,8 +59,9 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
   }
 
   async execute({ request, context }: PlaceBookingMessage): Promise<PlacedBooking> {
-    const { userId, eventId, seatIds, idempotencyKey } = request;
-    const requestHash = createHash('sha256').update(JSON.stringify({ eventId, seatIds: [...seatIds].sort() })).digest('hex');
+    const { userId, eventId, seats, idempotencyKey } = request;
+    const asked = 'seatIds' in seats ? { eventId, seatIds: [...seats.seatIds].sort() } : { eventId, bestAvailable: seats.bestAvailable };
+    const requestHash = createHash('sha256').update(JSON.stringify(asked)).digest('hex');
     const bookingId = idempotencyKey ? uuidv5(`${userId}\n${idempotencyKey}`, IDEMPOTENT_BOOKING_NAMESPACE) : randomUUID();
     // A keyed request's stream may hold the first answer; a random id's stream is new, with nothing to read.
     const loaded = idempotencyKey ? await loadState(this.store, bookingStream(bookingId), bookingDecider) : unwritten(bookingDecider);
@@ -61,14 +70,28 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
 
     // An instance's first booking of an event reads its inventory while it prices the seats, not after.
     this.inventory.preload(eventId);
-    const { items, currency } = await this.priceSeats(eventId, seatIds);
-    const totalMinor = items.reduce((sum, item) => sum + item.priceMinor, 0);
-    if (totalMinor > MAX_AMOUNT_MINOR) {
-      throw new DomainError('invalid', `The total, ${formatMoney(totalMinor)}, is more than one booking can hold (${formatMoney(MAX_AMOUNT_MINOR)}); book fewer seats at once`);
-    }
+    const sale = await this.saleOf(eventId);
     // 1. The seats: this append is where two bookings of one seat are told apart, and where a buyer's seats are counted.
     const maxSeatsPerUser = this.env.MAX_SEATS_PER_USER_PER_EVENT;
-    const reserved = await this.inventory.execute({ type: 'ReserveSeats', data: { eventId, bookingId, seatIds, userId, maxSeatsPerUser } }, context);
+    let items: BookingItem[];
+    let reserved: Awaited<ReturnType<SeatInventoryService['execute']>>;
+    if ('seatIds' in seats) {
+      items = this.price(sale, seats.seatIds);
+      this.checkTotal(items.reduce((sum, item) => sum + item.priceMinor, 0));
+      reserved = await this.inventory.execute({ type: 'ReserveSeats', data: { eventId, bookingId, seatIds: seats.seatIds, userId, maxSeatsPerUser } }, context);
+    } else {
+      const { quantity, seatType, section } = seats.bestAvailable;
+      const { layout, seatTypes } = this.bestAvailableIn(sale, seats.bestAvailable);
+      const command = { type: 'ReserveBest', data: { eventId, bookingId, userId, maxSeatsPerUser, quantity, seatType, seatTypes, section, layout } } as const;
+      reserved = await this.inventory.execute(command, context);
+      // The seats chosen now, or the first time (a retry that finds its reservation).
+      const [chosen] = reserved.events;
+      const seatIds = chosen?.type === 'SeatsReserved' ? chosen.data.seatIds : await this.inventory.seatsOf(eventId, bookingId);
+      if (!seatIds) throw new DomainError('conflict', 'The seats chosen for this request were released meanwhile; send it again', { type: 'not-enough-seats', available: 0 });
+      items = this.price(sale, seatIds);
+    }
+    const totalMinor = items.reduce((sum, item) => sum + item.priceMinor, 0);
+    const { currency } = sale.event;
     // 2. The booking. Should it fail, the seats go back: no seat stays held by a booking that does not exist.
     const expiresAt = new Date(Date.now() + this.env.BOOKING_HOLD_SECONDS * 1000).toISOString();
     const data = {
@@ -101,27 +124,58 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     return { booking: state, position };
   }
 
-  /** Checks that the event sells and the seats are its venue's, and takes today's prices. */
-  private async priceSeats(eventId: string, seatIds: string[]): Promise<{ items: BookingItem[]; currency: string }> {
+  /** The event, if it sells seats now, and its venue. */
+  private async saleOf(eventId: string): Promise<Sale> {
     const { state: event } = await this.shows.load(showStream(eventId));
     if (event.status === 'None') throw new DomainError('not-found', 'No such event');
     if (event.status !== 'PUBLISHED') throw new DomainError('not-bookable', `The event is ${event.status}; it does not sell seats`);
     if (Date.now() >= Date.parse(event.startTime)) throw new DomainError('not-bookable', 'The event has started; its seats are no longer sold', { type: 'event-started' });
     const { state: venue } = await this.venues.load(venueStream(event.venueId));
     if (venue.status === 'None') throw new DomainError('not-found', 'The event has no venue');
+    return { event, venue };
+  }
+
+  /** Checks that the seats are the venue's, and takes today's prices. */
+  private price({ event, venue }: Sale, seatIds: string[]): BookingItem[] {
     const unknownSeatIds = seatIds.filter((seatId) => !venue.seats.has(seatId));
     if (unknownSeatIds.length > 0) {
       throw new DomainError('unprocessable', "Some of these seats are not in the event's venue", { unknownSeatIds });
     }
-    const items = seatIds.map((seatId) => {
+    return seatIds.map((seatId) => {
       const { type } = venue.seats.get(seatId)!;
       const priceMinor = event.prices.get(type);
       if (priceMinor === undefined) throw new DomainError('not-bookable', `The event has no price for ${type} seats`);
       return { seatId, priceMinor };
     });
-    return { items, currency: event.currency };
+  }
+
+  private checkTotal(totalMinor: number): void {
+    if (totalMinor > MAX_AMOUNT_MINOR) {
+      throw new DomainError('invalid', `The total, ${formatMoney(totalMinor)}, is more than one booking can hold (${formatMoney(MAX_AMOUNT_MINOR)}); book fewer seats at once`);
+    }
+  }
+
+  /**
+   * What best available chooses among: the venue's layout, and the seat types it may choose (the
+   * one asked for, or every type the event has a price for). An unknown section is a 400: the
+   * buyer asked for something this venue does not have, not for seats that are gone.
+   */
+  private bestAvailableIn({ event, venue }: Sale, { quantity, seatType, section }: BestAvailable): { layout: VenueLayout; seatTypes: SeatType[] } {
+    let memo = this.layouts.get(venue);
+    if (memo?.seats !== venue.seats.size) this.layouts.set(venue, (memo = { seats: venue.seats.size, layout: layoutOf(venue.seats.values()) }));
+    const { layout } = memo;
+    if (section !== null && !layout.sections.has(section)) {
+      throw new DomainError('invalid', `The venue has no section ${JSON.stringify(section)}; it has ${[...layout.sections].map((s) => JSON.stringify(s)).join(', ') || 'no seats'}`);
+    }
+    if (seatType !== null && !event.prices.has(seatType)) throw new DomainError('not-bookable', `The event has no price for ${seatType} seats`);
+    const seatTypes = seatType !== null ? [seatType] : [...event.prices.keys()];
+    // Whichever seats are chosen, their total must be one a booking can hold.
+    this.checkTotal(quantity * Math.max(0, ...seatTypes.map((type) => event.prices.get(type)!)));
+    return { layout, seatTypes };
   }
 }
+
+type Sale = { event: Extract<Show, { venueId: string }>; venue: Extract<Venue, { seats: unknown }> };
 
 /**
  * The ways a booking ends before its time: its owner cancels, its hold runs out, its event is

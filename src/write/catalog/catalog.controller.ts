@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, Post, Put, Req, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Param, Post, Put, Req, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -8,12 +8,12 @@ import { CommandAdmission } from '../command-admission.js';
 import { requestContext } from '../message-context.js';
 import { answeredPosition } from '../event-store/handle-command.js';
 import { parseMoney } from '../money.js';
-import { AddSeatsBody, CreateEventBody, CreateVenueBody, EventIdParam, PricesBody, VenueIdParam } from './catalog.dto.js';
+import { AddSeatsBody, CreateEventBody, CreateVenueBody, EventIdParam, HoldIdParam, HoldSeatsBody, PricesBody, VenueIdParam } from './catalog.dto.js';
 import { type CatalogCommand, CatalogCommandMessage } from './catalog.handler.js';
 import type { Price } from './show.events.js';
 import { CommandAnswer } from '../../openapi/common.js';
 import { Problems } from '../../openapi/problems.js';
-import { EventCancelled, EventCreated, EventPublished, SeatsAdded, VenueCreated } from './catalog.responses.js';
+import { EventCancelled, EventCreated, EventPublished, HoldPlaced, SeatsAdded, VenueCreated } from './catalog.responses.js';
 
 const toPrices = (body: PricesBody): Price[] => body.prices.map(({ seatType, price }) => ({ seatType, priceMinor: parseMoney(price) }));
 
@@ -44,7 +44,8 @@ export class CatalogController {
   @Post('venues/:venueId/seats')
   @ApiOperation({
     summary: "Add seats to a venue",
-    description: "Each seat at a position (row, number) of its own; the answer gives the new seats' ids, which bookings name. All of them or none.",
+    description:
+      "Each seat at a position (section, row, number) of its own, with an optional rank for best available; the answer gives the new seats' ids, which bookings name. All of them or none.",
   })
   @ApiCreatedResponse({ type: SeatsAdded })
   @Problems({
@@ -53,9 +54,12 @@ export class CatalogController {
     422: "More seats than the venue's capacity",
   })
   async addSeats(@Param() { venueId }: VenueIdParam, @Body() body: AddSeatsBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<SeatsAdded> {
-    const seats = body.seats.map(({ row, number, type }) => ({ seatId: randomUUID(), row, number, type }));
+    // A seat records a section and a rank only when it has them: the seats of a venue without sections stay as they were.
+    const seats = body.seats.map(({ section, row, number, type, rank }) => ({
+      seatId: randomUUID(), ...(section ? { section } : {}), row, number, type, ...(rank !== undefined && rank !== null ? { rank } : {}),
+    }));
     const { position } = await this.run({ type: 'AddSeats', data: { venueId, seats } }, request, user);
-    return { count: seats.length, position, seats };
+    return { count: seats.length, position, seats: seats.map(({ section = '', rank = null, ...seat }) => ({ ...seat, section, rank })) };
   }
 
   @Post('events')
@@ -114,5 +118,32 @@ export class CatalogController {
   async cancelEvent(@Param() { eventId }: EventIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<EventCancelled> {
     const { position } = await this.run({ type: 'CancelShow', data: { eventId } }, request, user);
     return { status: 'CANCELLED', position };
+  }
+
+  @Post('events/:eventId/holds')
+  @ApiOperation({
+    summary: 'Keep seats of an event back from sale',
+    description:
+      'An organiser\'s hold (press, sponsors, the sound desk): its seats show HELD in the seat map, cannot be booked, and are never chosen by best available, until the hold is released. ' +
+      'A seat in an active booking or in another hold cannot be held.',
+  })
+  @ApiCreatedResponse({ type: HoldPlaced })
+  @Problems({
+    404: 'No such event',
+    409: 'Some seats are in an active booking or held already (`conflictingSeatIds`)',
+    422: "Some seats are not in the event's venue (`unknownSeatIds`), or the event is cancelled",
+  })
+  async holdSeats(@Param() { eventId }: EventIdParam, @Body() body: HoldSeatsBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<HoldPlaced> {
+    const holdId = randomUUID();
+    const { position } = await this.run({ type: 'HoldSeats', data: { eventId, holdId, seatIds: body.seatIds, reason: body.reason } }, request, user);
+    return { holdId, position };
+  }
+
+  @Delete('events/:eventId/holds/:holdId')
+  @ApiOperation({ summary: "Release an organiser's hold", description: 'Its seats are for sale again.' })
+  @ApiOkResponse({ type: CommandAnswer })
+  @Problems({ 404: 'No such event, or no such hold (or released already)' })
+  async releaseHold(@Param() { eventId, holdId }: HoldIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<CommandAnswer> {
+    return this.run({ type: 'ReleaseHold', data: { eventId, holdId } }, request, user);
   }
 }

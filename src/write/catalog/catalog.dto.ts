@@ -20,6 +20,7 @@ import {
 } from 'class-validator';
 import { SEAT_TYPES, type SeatType } from './venue.events.js';
 import { IsAmount, MaxCharacters } from '../../validation.js';
+import { MAX_SEAT_RANK } from './venue-layout.js';
 
 /**
  * Request bodies of the catalog commands; limits follow data-model.md's column sizes. Lists of
@@ -38,6 +39,10 @@ export class CreateVenueBody {
 }
 
 export class SeatBody {
+  @ApiProperty({ example: 'Block 104', description: 'Absent or "": the venue has no sections. A position (section, row, number) holds one seat' })
+  @IsOptional() @IsString() @MaxCharacters(50) @Matches(/^[^\u0000-\u001f\u007f]*$/, { message: 'section must not hold control characters' })
+  section?: string;
+
   @ApiProperty({ example: 'A' }) @IsString() @Matches(/^[A-Za-z0-9-]{1,10}$/, { message: 'row must be 1 to 10 letters, digits or dashes' })
   row!: string;
 
@@ -46,6 +51,10 @@ export class SeatBody {
 
   @IsIn(SEAT_TYPES)
   type!: SeatType;
+
+  @ApiProperty({ example: 0, description: "Lower is better, for best available. Absent: from the layout (rows in the order they were created, then the middle of the row first)" })
+  @IsOptional() @IsInt() @Min(0) @Max(MAX_SEAT_RANK)
+  rank?: number;
 }
 
 export class AddSeatsBody {
@@ -95,4 +104,18 @@ export class EventIdParam {
 
 export class VenueIdParam {
   @IsUUID() venueId!: string;
+}
+
+export class HoldSeatsBody {
+  @ApiProperty({ description: "The seats to keep back from sale, from the event's seat map" })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1_000) @ArrayUnique({ message: 'seatIds must not name a seat twice' }) @IsUUID('all', { each: true })
+  seatIds!: string[];
+
+  @ApiProperty({ example: 'Press and sponsors', description: 'Why, for the box office and the audit' })
+  @IsString() @IsNotEmpty() @MaxCharacters(255)
+  reason!: string;
+}
+
+export class HoldIdParam extends EventIdParam {
+  @IsUUID() holdId!: string;
 }

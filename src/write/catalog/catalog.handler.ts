@@ -3,13 +3,15 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DomainError } from '../domain-error.js';
 import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type Position } from '../event-store/event-store.port.js';
 import { handleCommand, loadState } from '../event-store/handle-command.js';
+import type { HoldSeats, ReleaseHold } from '../seat-inventory/seat-inventory.decider.js';
 import { SeatInventoryService } from '../seat-inventory/seat-inventory.service.js';
 import { showDecider, type ShowCommand } from './show.decider.js';
 import { showStream } from './show.events.js';
 import { venueDecider, type VenueCommand } from './venue.decider.js';
 import { venueStream } from './venue.events.js';
 
-export type CatalogCommand = VenueCommand | ShowCommand;
+/** The organiser's commands: of venues and events, and the holds on an event's seats. */
+export type CatalogCommand = VenueCommand | ShowCommand | HoldSeats | ReleaseHold;
 
 /** The bus needs a class; one for the catalog is enough, the union inside names the command. */
 export class CatalogCommandMessage extends Command<{ position: Position | undefined }> {
@@ -48,6 +50,23 @@ export class CatalogCommandHandler implements ICommandHandler<CatalogCommandMess
         const closed = await this.inventory.execute({ type: 'CloseSales', data: { eventId: command.data.eventId } }, context);
         return { position: latestPosition(cancelled.position, closed.position) };
       }
+      case 'HoldSeats': {
+        const show = await this.showOf(command.data.eventId);
+        const { state: venue } = await loadState(this.store, venueStream(show.venueId), venueDecider);
+        const unknownSeatIds = command.data.seatIds.filter((seatId) => venue.status === 'None' || !venue.seats.has(seatId));
+        if (unknownSeatIds.length > 0) throw new DomainError('unprocessable', "Some of these seats are not in the event's venue", { unknownSeatIds });
+        return this.inventory.execute(command, context);
+      }
+      case 'ReleaseHold':
+        await this.showOf(command.data.eventId);
+        return this.inventory.execute(command, context);
     }
+  }
+
+  /** The event; a 404 if it does not exist. Holds may be placed before it is published, the usual time. */
+  private async showOf(eventId: string) {
+    const { state: show } = await loadState(this.store, showStream(eventId), showDecider);
+    if (show.status === 'None') throw new DomainError('not-found', 'No such event');
+    return show;
   }
 }

@@ -8,9 +8,11 @@ export class VenueCreated extends CommandAnswer {
 
 export class AddedSeat {
   @ApiProperty({ format: 'uuid', description: 'What bookings name the seat by' }) seatId!: string;
+  @ApiProperty({ example: 'Block 104' }) section!: string;
   @ApiProperty({ example: 'A' }) row!: string;
   @ApiProperty({ type: 'integer', example: 12 }) number!: number;
   @ApiProperty({ enum: SEAT_TYPES, enumName: 'SeatType' }) type!: SeatType;
+  @ApiProperty({ type: 'integer', nullable: true, description: "The rank given; null: the layout's (the seat map gives it)" }) rank!: number | null;
 }
 
 export class SeatsAdded extends CommandAnswer {
@@ -29,4 +31,8 @@ export class EventPublished extends CommandAnswer {
 
 export class EventCancelled extends CommandAnswer {
   @ApiProperty({ enum: ['CANCELLED'] }) status!: 'CANCELLED';
+}
+
+export class HoldPlaced extends CommandAnswer {
+  @ApiProperty({ format: 'uuid', description: 'Release the hold with it' }) holdId!: string;
 }
