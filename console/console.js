@@ -2,12 +2,20 @@
 // Plain ES module, no framework and no build step. Data goes into the page as text (textContent),
 // never as HTML.
 const $ = (selector) => document.querySelector(selector);
-const COLOURS = { AVAILABLE: '#2e9d5b', RESERVED: '#e3a21a', SOLD: '#c8423a' };
+const COLOURS = { AVAILABLE: '#2e9d5b', RESERVED: '#e3a21a', SOLD: '#c8423a', HELD: '#8a6fbf' };
 const STATUSES = Object.keys(COLOURS);
+/** The outline of the seats best available just got, drawn over their status colour. */
+const HIGHLIGHT = '#111827';
 
 // ---- The token: kept for this tab only, sent as the API wants it.
 const token = () => sessionStorage.getItem('eventix.token') ?? '';
-const api = (path) => fetch(path, { headers: token() ? { authorization: `Bearer ${token()}` } : {} });
+/** A call to the service with the token, if any; a `body` goes as JSON. */
+const api = (path, { method = 'GET', body } = {}) =>
+  fetch(path, {
+    method,
+    headers: { ...(token() ? { authorization: `Bearer ${token()}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body && JSON.stringify(body),
+  });
 
 const showWho = () => {
   try {
@@ -29,15 +37,15 @@ const map = {
   eventId: '',
   source: null, // the EventSource
   position: '', // the last position applied: a reconnect asks for what came after it
-  seats: new Map(), // seatId → { row, number, type, price, status, x, y }
-  grid: new Map(), // "x,y" → seat, for the pointer
-  cell: 8,
-  labels: 0, // width of the row labels left of the seats
+  seats: new Map(), // seatId → { section, row, number, type, rank, price, status, block, x, y }
+  blocks: new Map(), // canvas → its section's { name, context, labels, grid: "column,row" → seat }
+  sections: [], // the sections the best-available form offers: none in a venue without sections
+  cell: 8, // a seat's size, the same in every section
   dirty: new Set(), // seats to repaint on the next frame
+  highlighted: new Set(), // ids of the seats best available just got: outlined, whatever their status
   received: [], // every `changes` message: { position, seatIds } (for tests and curiosity)
 };
-const canvas = $('#seat-map');
-const context = canvas.getContext('2d');
+const container = $('#seat-map');
 
 const setState = (state, text) => {
   $('#stream-state').dataset.state = state;
@@ -45,7 +53,7 @@ const setState = (state, text) => {
 };
 
 const counts = () => {
-  const tally = { AVAILABLE: 0, RESERVED: 0, SOLD: 0, total: map.seats.size };
+  const tally = { ...Object.fromEntries(STATUSES.map((status) => [status, 0])), total: map.seats.size };
   for (const seat of map.seats.values()) tally[seat.status]++;
   return tally;
 };
@@ -60,45 +68,89 @@ const renderLegend = (prices) => {
     return li;
   });
   $('#counts').replaceChildren(...items);
-  $('#seat-map').dataset.counts = JSON.stringify(tally);
+  container.dataset.counts = JSON.stringify(tally);
   if (prices) $('#prices').replaceChildren(...prices.map(([type, price]) => Object.assign(document.createElement('li'), { textContent: `${type} ${price ?? '—'}` })));
 };
 
-/** Lays the seats out by row (in the map's order) and number, sizes the canvas, draws every seat. */
+/** A … Z before AA, 9 before 10: shorter labels first, then in natural order. */
+const byLabel = (a, b) => a.length - b.length || a.localeCompare(b, undefined, { numeric: true });
+
+/**
+ * Lays the seats out and draws them: one canvas per section, in the map's order, under the
+ * section's name; in each, the rows and numbers of that section only, so that two sections' rows A
+ * never fall on each other. A venue without sections (all "") is one canvas with no name, as it
+ * always was. Seats have one size everywhere, the one the widest section fits in.
+ */
 const drawAll = (seats) => {
-  // A … Z before AA, 9 before 10: shorter labels first, then in natural order.
-  const rows = [...new Set(seats.map((seat) => seat.row))].sort((a, b) => a.length - b.length || a.localeCompare(b, undefined, { numeric: true }));
-  const numbers = seats.map((seat) => seat.number);
-  const first = Math.min(...numbers);
-  const columns = Math.max(...numbers) - first + 1;
-  const width = canvas.parentElement.clientWidth - 40;
-  map.cell = Math.max(3, Math.min(18, Math.floor(width / Math.max(columns, 1))));
-  const labels = (map.labels = map.cell >= 10 ? 28 : 0);
+  const sections = new Map(); // name → its seats, in the map's order
+  for (const seat of seats) {
+    if (!sections.has(seat.section)) sections.set(seat.section, []);
+    sections.get(seat.section).push(seat);
+  }
+  const layouts = [...sections].map(([name, seatsOf]) => {
+    const numbers = seatsOf.map((seat) => seat.number);
+    const first = Math.min(...numbers);
+    return { name, seats: seatsOf, rows: [...new Set(seatsOf.map((seat) => seat.row))].sort(byLabel), first, columns: Math.max(...numbers) - first + 1 };
+  });
+  const widest = Math.max(1, ...layouts.map((layout) => layout.columns));
+  map.cell = Math.max(3, Math.min(18, Math.floor((container.clientWidth - 40) / widest)));
+  const named = layouts.some((layout) => layout.name !== '');
+  map.seats.clear();
+  map.blocks.clear();
+  container.replaceChildren(...layouts.map((layout) => drawSection(layout, named)));
+  map.sections = named ? layouts.map((layout) => layout.name) : [];
+};
+
+const sectionLabel = (name) => name || '(no section)';
+
+/** One section: its label (when the venue has sections) over a canvas of its rows. */
+const drawSection = ({ name, seats, rows, first, columns }, named) => {
+  const figure = document.createElement('figure');
+  const canvas = document.createElement('canvas');
+  if (named) figure.append(Object.assign(document.createElement('figcaption'), { textContent: sectionLabel(name) }));
+  figure.append(canvas);
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', `${named ? `${sectionLabel(name)}: ` : ''}${seats.length} seats in ${rows.length} rows`);
+  const labels = map.cell >= 10 ? 28 : 0; // the width of the row labels left of the seats
+  const width = labels + columns * map.cell;
+  const height = rows.length * map.cell;
   const ratio = window.devicePixelRatio || 1;
-  canvas.style.width = `${labels + columns * map.cell}px`;
-  canvas.style.height = `${rows.length * map.cell}px`;
-  canvas.width = Math.ceil((labels + columns * map.cell) * ratio);
-  canvas.height = Math.ceil(rows.length * map.cell * ratio);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  canvas.width = Math.ceil(width * ratio);
+  canvas.height = Math.ceil(height * ratio);
+  const context = canvas.getContext('2d');
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
   context.font = `${Math.min(map.cell - 2, 11)}px system-ui`;
   context.textBaseline = 'middle';
   rows.forEach((row, y) => labels && context.fillText(row, 2, y * map.cell + map.cell / 2));
   const rowIndex = new Map(rows.map((row, y) => [row, y]));
-  map.seats.clear();
-  map.grid.clear();
+  const block = { name, context, labels, grid: new Map() };
   for (const seat of seats) {
-    const placed = { ...seat, x: labels + (seat.number - first) * map.cell, y: rowIndex.get(seat.row) * map.cell };
+    const column = seat.number - first;
+    const y = rowIndex.get(seat.row);
+    const placed = { ...seat, block, x: labels + column * map.cell, y: y * map.cell };
     map.seats.set(seat.seatId, placed);
-    map.grid.set(`${Math.floor((placed.x - labels) / map.cell)},${rowIndex.get(seat.row)}`, placed);
+    block.grid.set(`${column},${y}`, placed);
     paint(placed);
   }
+  map.blocks.set(canvas, block);
+  return figure;
 };
 
 const paint = (seat) => {
-  context.fillStyle = COLOURS[seat.status] ?? '#999';
-  const gap = map.cell > 4 ? 1 : 0;
+  const { context } = seat.block;
+  const size = map.cell > 4 ? map.cell - 1 : map.cell; // a gap between seats when there is room for one
   context.clearRect(seat.x, seat.y, map.cell, map.cell);
-  context.fillRect(seat.x, seat.y, map.cell - gap, map.cell - gap);
+  context.fillStyle = COLOURS[seat.status] ?? '#999';
+  context.fillRect(seat.x, seat.y, size, size);
+  if (map.highlighted.has(seat.seatId)) {
+    // Inside the seat's square, so that its status colour still shows in the middle.
+    const line = Math.max(1, Math.floor(map.cell / 6));
+    context.strokeStyle = HIGHLIGHT;
+    context.lineWidth = line;
+    context.strokeRect(seat.x + line / 2, seat.y + line / 2, size - line, size - line);
+  }
 };
 
 /** Many changes in one frame are one repaint of just those seats: no full redraw per event. */
@@ -112,12 +164,30 @@ const repaintSoon = () => {
   });
 };
 
+/** Outlines these seats, and no longer the ones outlined before. */
+const highlight = (seatIds) => {
+  for (const seatId of [...map.highlighted, ...seatIds]) if (map.seats.has(seatId)) map.dirty.add(map.seats.get(seatId));
+  map.highlighted = new Set(seatIds);
+  $('#highlight-key').hidden = map.highlighted.size === 0;
+  repaintSoon();
+};
+
+/** The best-available form asks for the sections of the event shown. */
+const offerSections = () => {
+  const option = (value, text) => Object.assign(document.createElement('option'), { value, textContent: text });
+  // Values are indexes into map.sections: "" is "any", which a section named "" must not be taken for.
+  $('#best-section').replaceChildren(option('', 'any'), ...map.sections.map((name, i) => option(String(i), sectionLabel(name))));
+  $('#best-section').disabled = map.sections.length === 0;
+};
+
 const onSnapshot = (message) => {
   const snapshot = JSON.parse(message.data);
   drawAll(snapshot.seats);
   map.position = snapshot.position;
   const prices = new Map(snapshot.seats.map((seat) => [seat.type, seat.price]));
   renderLegend([...prices].sort());
+  offerSections();
+  $('#best-submit').disabled = false;
   setState('live', `live · ${snapshot.seats.length} seats`);
 };
 
@@ -165,9 +235,15 @@ const restart = () => {
 
 const watch = (eventId) => {
   disconnect();
-  Object.assign(map, { eventId, position: '', received: [] });
+  Object.assign(map, { eventId, position: '', received: [], sections: [] });
   map.seats.clear();
-  context.clearRect(0, 0, canvas.width, canvas.height);
+  map.blocks.clear();
+  map.dirty.clear();
+  highlight([]);
+  container.replaceChildren();
+  offerSections();
+  $('#best-submit').disabled = true; // until the snapshot says what the event has
+  $('#best-result').replaceChildren();
   if (eventId) {
     setState('loading', 'loading…');
     connect();
@@ -183,10 +259,57 @@ const loadEvents = async () => {
 
 $('#event').addEventListener('change', (e) => watch(e.target.value));
 
-canvas.addEventListener('mousemove', (e) => {
-  const box = canvas.getBoundingClientRect();
-  const seat = map.grid.get(`${Math.floor((e.clientX - box.left - map.labels) / map.cell)},${Math.floor((e.clientY - box.top) / map.cell)}`);
-  $('#seat-info').textContent = seat ? `row ${seat.row} seat ${seat.number} · ${seat.type} ${seat.price ?? ''} · ${seat.status}` : '\u00a0';
+container.addEventListener('mousemove', (e) => {
+  const block = map.blocks.get(e.target);
+  const box = e.target.getBoundingClientRect();
+  const seat = block?.grid.get(`${Math.floor((e.clientX - box.left - block.labels) / map.cell)},${Math.floor((e.clientY - box.top) / map.cell)}`);
+  $('#seat-info').textContent = seat ? `${describe(seat.seatId)} · ${seat.type} ${seat.price ?? ''} · ${seat.status}` : '\u00a0';
+});
+
+/** "Circle · row C seat 12", or without the section in a venue that has none. */
+const describe = (seatId) => {
+  const seat = map.seats.get(seatId);
+  return seat ? `${seat.section ? `${seat.section} · ` : ''}row ${seat.row} seat ${seat.number}` : seatId;
+};
+
+// ---- Best available: the buyer (the token's user) asks for a number of seats, the service chooses them.
+const paragraph = (text) => Object.assign(document.createElement('p'), { textContent: text });
+const showResult = (outcome, ...content) => {
+  $('#best-result').dataset.outcome = outcome;
+  $('#best-result').replaceChildren(...content);
+};
+
+$('#best-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const { eventId } = map;
+  const body = { eventId, quantity: Number($('#best-quantity').value) };
+  if ($('#best-type').value) body.seatType = $('#best-type').value;
+  if ($('#best-section').value) body.section = map.sections[Number($('#best-section').value)];
+  $('#best-submit').disabled = true; // one request at a time: a double click books once
+  highlight([]);
+  showResult('pending', paragraph('Asking for seats…'));
+  try {
+    const response = await api('/bookings', { method: 'POST', body });
+    const answer = await response.json().catch(() => ({}));
+    if (response.status === 201) {
+      const seats = document.createElement('ul');
+      seats.append(...answer.items.map(({ seatId, price }) => Object.assign(document.createElement('li'), { textContent: `${describe(seatId)} · ${price}` })));
+      const count = `${answer.items.length} seat${answer.items.length > 1 ? 's' : ''}`;
+      showResult('booked', paragraph(`Booked ${count} · total ${answer.totalAmount} ${answer.currency} · held until ${new Date(answer.expiresAt).toLocaleTimeString()} (booking ${answer.id})`), seats);
+      // Another event may be shown by now, maybe of the same venue (the same seat ids): outline only on this one.
+      if (map.eventId === eventId) highlight(answer.items.map((item) => item.seatId));
+      $('#booking-id').value = answer.id; // its timeline is a click away
+    } else {
+      // A problem (application/problem+json): `detail` says what went wrong; not-enough-seats also how many are free.
+      const free = /not-enough-seats$/.test(answer.type ?? '') ? [paragraph(`Free seats of that kind: ${answer.available}, not ${body.quantity} side by side.`)] : [];
+      const hint = response.status === 401 ? ' Paste a token above.' : '';
+      showResult('refused', paragraph(`${answer.detail ?? `${response.status} ${answer.title ?? response.statusText}`}${hint}`), ...free);
+    }
+  } catch (error) {
+    showResult('refused', paragraph(`The service could not be reached: ${error.message}`));
+  } finally {
+    $('#best-submit').disabled = !map.eventId || map.seats.size === 0;
+  }
 });
 
 // ---- Audit timeline: a booking's events in order, who and why, and the state after each.
@@ -252,17 +375,25 @@ $('#my-bookings').addEventListener('click', async () => {
 });
 
 // What the browser test (and a curious operator, from devtools) can ask the page.
+/** The colour the canvas shows at (dx, dy) in the seat's square, as #rrggbb. */
+const pixel = (seatId, dx, dy) => {
+  const seat = map.seats.get(seatId);
+  const ratio = window.devicePixelRatio || 1;
+  const [r, g, b] = seat.block.context.getImageData(Math.floor((seat.x + dx) * ratio), Math.floor((seat.y + dy) * ratio), 1, 1).data;
+  return `#${[r, g, b].map((n) => n.toString(16).padStart(2, '0')).join('')}`;
+};
 window.eventixConsole = {
   seatStatus: (seatId) => map.seats.get(seatId)?.status,
-  /** The colour the canvas shows at the seat, as #rrggbb. */
-  seatColour: (seatId) => {
-    const seat = map.seats.get(seatId);
-    const ratio = window.devicePixelRatio || 1;
-    const [r, g, b] = context.getImageData(Math.floor((seat.x + 1) * ratio), Math.floor((seat.y + 1) * ratio), 1, 1).data;
-    return `#${[r, g, b].map((n) => n.toString(16).padStart(2, '0')).join('')}`;
-  },
+  /** The seat's colour: the middle of its square (an outline does not reach it). */
+  seatColour: (seatId) => pixel(seatId, Math.floor((map.cell - 1) / 2), Math.floor((map.cell - 1) / 2)),
+  /** The colour of the seat's edge: HIGHLIGHT when outlined, else its status colour. */
+  edgeColour: (seatId) => pixel(seatId, 0, 0),
   colours: COLOURS,
+  highlightColour: HIGHLIGHT,
   counts,
+  /** The section labels shown over the map, in order (none for a venue without sections). */
+  sections: () => [...container.querySelectorAll('figcaption')].map((caption) => caption.textContent),
+  highlighted: () => [...map.highlighted],
   position: () => map.position,
   received: () => map.received,
   disconnect,

@@ -7,13 +7,18 @@ import { appUrl, startApp } from './support/app.js';
 import { bearer } from './support/auth.js';
 import { publishedEvent, type SeatOfVenue } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
+import { eventually } from './support/eventually.js';
 
 /** What console.js exposes to the page (window.eventixConsole), as far as this test asks it. */
 type ConsoleHooks = {
   seatStatus: (seatId: string) => string | undefined;
   seatColour: (seatId: string) => string;
+  edgeColour: (seatId: string) => string;
   colours: Record<string, string>;
+  highlightColour: string;
   counts: () => Record<string, number>;
+  sections: () => string[];
+  highlighted: () => string[];
   received: () => { position: string; seatIds: string[] }[];
   disconnect: () => void;
   connect: () => void;
@@ -27,10 +32,14 @@ declare global {
 
 const SCREENSHOTS = 'test-output/console';
 
+/** '#8a6fbf' as getComputedStyle says it: 'rgb(138, 111, 191)'. */
+const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+
 /**
  * The operator console in Debian's Chromium (global setup installs it; playwright-core drives it):
  * the seat map follows bookings made through the API without a reload, and a booking's timeline
- * shows each of its events.
+ * shows each of its events; a venue's sections are drawn apart, an organiser's holds show live, and
+ * a buyer books best available from the page.
  */
 describe('the operator console in a browser', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -48,6 +57,12 @@ describe('the operator console in a browser', () => {
   const waitForStatus = (seatIds: string[], status: string) =>
     page.waitForFunction(([ids, wanted]) => ids.every((id) => window.eventixConsole.seatStatus(id) === wanted), [seatIds, status] as const, { timeout: 15_000 });
   const colours = (seatIds: string[]) => page.evaluate((ids) => ids.map((id) => window.eventixConsole.seatColour(id)), seatIds);
+  const edges = (seatIds: string[]) => page.evaluate((ids) => ids.map((id) => window.eventixConsole.edgeColour(id)), seatIds);
+  const useToken = async (token: string, userId: string) => {
+    await page.fill('#token', token.replace(/^Bearer /, ''));
+    await page.click('#token-form button');
+    await page.waitForSelector(`#who:has-text("${userId}")`);
+  };
 
   beforeAll(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
@@ -70,13 +85,15 @@ describe('the operator console in a browser', () => {
 
   it('draws the seat map and recolours seats as bookings happen through the API, without a reload', async () => {
     await page.goto(`${url}/console`);
-    await page.fill('#token', alice.replace(/^Bearer /, ''));
-    await page.click('#token-form button');
-    await page.waitForSelector('#who:has-text("auth0|alice")');
+    await useToken(alice, 'auth0|alice');
     await page.waitForSelector(`#event option[value="${eventId}"]`, { state: 'attached' });
     await page.selectOption('#event', eventId);
     await page.waitForSelector('#stream-state[data-state="live"]');
-    expect(await page.evaluate(() => window.eventixConsole.counts())).toEqual({ AVAILABLE: 640, RESERVED: 0, SOLD: 0, total: 640 });
+    expect(await page.evaluate(() => window.eventixConsole.counts())).toEqual({ AVAILABLE: 640, RESERVED: 0, SOLD: 0, HELD: 0, total: 640 });
+    // A venue without sections: one map, no section label, no section to choose.
+    expect(await page.evaluate(() => window.eventixConsole.sections())).toEqual([]);
+    expect(await page.$$('#seat-map canvas')).toHaveLength(1);
+    expect(await page.isDisabled('#best-section')).toBe(true);
     expect(await page.textContent('#prices')).toContain('VIP 120.00');
     const palette = await page.evaluate(() => window.eventixConsole.colours);
     expect(await colours([seats[0].seatId])).toEqual([palette.AVAILABLE]);
@@ -93,7 +110,7 @@ describe('the operator console in a browser', () => {
     await waitForStatus(sold, 'SOLD');
     expect(await colours(sold)).toEqual(sold.map(() => palette.SOLD));
     expect(await colours(held)).toEqual(held.map(() => palette.RESERVED));
-    expect(await page.evaluate(() => window.eventixConsole.counts())).toEqual({ AVAILABLE: 630, RESERVED: 4, SOLD: 6, total: 640 });
+    expect(await page.evaluate(() => window.eventixConsole.counts())).toEqual({ AVAILABLE: 630, RESERVED: 4, SOLD: 6, HELD: 0, total: 640 });
     expect(await page.textContent('#counts')).toContain('SOLD 6');
     expect(await page.evaluate(() => window.notReloaded)).toBe(true);
     paidBooking = booking.id;
@@ -180,5 +197,94 @@ describe('the operator console in a browser', () => {
     expect(messages).toBeLessThan(50); // batched per tick, not one message per booking
     expect(longest).toBeLessThan(250); // no full redraw per change
     await page.screenshot({ path: `${SCREENSHOTS}/seat-map-20000.png` });
+  });
+  it("draws a venue's sections apart, shows an organiser's holds live, and books best available from the page", async () => {
+    // Two sections of 4 rows × 12 seats: in each, row A VIP, B REGULAR, C and D ECONOMY.
+    const venue = await publishedEvent(app, 4, 12, undefined, ['Left', 'Right']);
+    const byId = new Map(venue.seats.map((seat) => [seat.seatId, seat]));
+    const at = (section: string, row: string, from: number, to: number) =>
+      venue.seats.filter((s) => s.section === section && s.row === row && s.number >= from && s.number <= to).map((s) => s.seatId);
+    const carol = await bearer('auth0|carol', { expiresIn: '1h' });
+    await page.reload();
+    await useToken(carol, 'auth0|carol');
+    await page.waitForSelector(`#event option[value="${venue.eventId}"]`, { state: 'attached' });
+    await page.selectOption('#event', venue.eventId);
+    await page.waitForSelector('#stream-state[data-state="live"]');
+    const palette = await page.evaluate(() => window.eventixConsole.colours);
+    const outline = await page.evaluate(() => window.eventixConsole.highlightColour);
+
+    // Each section under its label, in a box of its own: their rows A do not fall on each other.
+    expect(await page.$$eval('#seat-map figcaption', (captions) => captions.map((caption) => caption.textContent))).toEqual(['Left', 'Right']);
+    expect(await page.evaluate(() => window.eventixConsole.sections())).toEqual(['Left', 'Right']);
+    const [left, right] = await page.$$eval('#seat-map canvas', (canvases) => canvases.map((canvas) => canvas.getBoundingClientRect().toJSON() as DOMRect));
+    expect(left.right <= right.left || left.bottom <= right.top).toBe(true);
+    expect(await page.$$eval('#best-section option', (options) => options.map((option) => option.textContent))).toEqual(['any', 'Left', 'Right']);
+    expect(await page.evaluate(() => window.eventixConsole.counts())).toEqual({ AVAILABLE: 96, RESERVED: 0, SOLD: 0, HELD: 0, total: 96 });
+
+    // The organiser keeps the middle of Left's VIP row back: HELD on the page, live, in its own colour.
+    const held = at('Left', 'A', 5, 8);
+    const hold = (await http().post(`/events/${venue.eventId}/holds`).set('authorization', venue.admin).send({ seatIds: held, reason: 'Sponsors' }).expect(201)).body as {
+      holdId: string;
+    };
+    await waitForStatus(held, 'HELD');
+    expect(await colours(held)).toEqual(held.map(() => palette.HELD));
+    expect(new Set([palette.AVAILABLE, palette.RESERVED, palette.SOLD, palette.HELD, outline]).size).toBe(5);
+    expect(await colours([...at('Left', 'A', 4, 4), ...at('Right', 'A', 5, 5)])).toEqual([palette.AVAILABLE, palette.AVAILABLE]);
+    expect(await page.evaluate(() => window.eventixConsole.counts())).toEqual({ AVAILABLE: 92, RESERVED: 0, SOLD: 0, HELD: 4, total: 96 });
+    await page.waitForSelector('#counts li:has-text("HELD 4")');
+    expect(await page.$eval('#counts .swatch.HELD', (swatch) => getComputedStyle(swatch).backgroundColor)).toBe(rgb(palette.HELD));
+
+    // Best available: 2 ECONOMY seats in Right. The page says which, and outlines them on the map.
+    expect(await page.getAttribute('#best-result', 'aria-live')).toBe('polite');
+    expect(await page.isVisible('#highlight-key')).toBe(false);
+    await page.fill('#best-quantity', '2');
+    await page.selectOption('#best-type', 'ECONOMY');
+    await page.selectOption('#best-section', { label: 'Right' });
+    await page.click('#best-submit');
+    await page.waitForSelector('#best-result[data-outcome="booked"]');
+    const chosen = await page.evaluate(() => window.eventixConsole.highlighted());
+    const got = chosen.map((seatId) => byId.get(seatId)!).sort((a, b) => a.number - b.number);
+    expect(got).toHaveLength(2);
+    expect(got.map((seat) => `${seat.section} ${seat.row} ${seat.type}`)).toEqual([0, 1].map(() => `Right ${got[0].row} ECONOMY`));
+    expect(got[1].number).toBe(got[0].number + 1);
+    const result = await page.textContent('#best-result');
+    for (const seat of got) expect(result).toContain(`Right · row ${seat.row} seat ${seat.number} · 19.99`);
+    expect(result).toContain('total 39.98');
+    // The seats the service booked for carol, no others.
+    const bookingId = await page.inputValue('#booking-id');
+    const booking = await eventually(async () => {
+      const response = await http().get(`/bookings/${bookingId}`).set('authorization', carol);
+      return response.status === 200 ? (response.body as { items: { seatId: string }[] }) : undefined;
+    }, 15_000, 'the booking in the read model');
+    expect(booking.items.map((item) => item.seatId).sort()).toEqual([...chosen].sort());
+    await waitForStatus(chosen, 'RESERVED');
+    expect(await colours(chosen)).toEqual(chosen.map(() => palette.RESERVED)); // the middle: its status
+    expect(await edges(chosen)).toEqual(chosen.map(() => outline)); // the edge: outlined
+    expect(await edges(held)).toEqual(held.map(() => palette.HELD)); // others are not
+    expect(await page.isVisible('#highlight-key')).toBe(true);
+    await page.screenshot({ path: `${SCREENSHOTS}/sections.png`, fullPage: true });
+
+    // 5 VIP seats side by side in Left: the hold split its 12 in two fours. The page says so, as the service does.
+    const ask = { eventId: venue.eventId, quantity: 5, seatType: 'VIP', section: 'Left' };
+    const refused = await http().post('/bookings').set('authorization', carol).send(ask).expect(409);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.body).toMatchObject({ type: expect.stringMatching(/not-enough-seats$/), available: 8 });
+    await page.fill('#best-quantity', '5');
+    await page.selectOption('#best-type', 'VIP');
+    await page.selectOption('#best-section', { label: 'Left' });
+    await page.click('#best-submit');
+    await page.waitForSelector('#best-result[data-outcome="refused"]');
+    const refusal = await page.textContent('#best-result');
+    expect(refusal).toContain(refused.body.detail);
+    expect(refusal).toContain('Free seats of that kind: 8');
+    expect(await page.evaluate(() => window.eventixConsole.highlighted())).toEqual([]);
+    await page.waitForFunction((ids) => ids.every((id) => window.eventixConsole.edgeColour(id) !== window.eventixConsole.highlightColour), chosen);
+
+    // The hold released: its seats are for sale again, on the page too.
+    await http().delete(`/events/${venue.eventId}/holds/${hold.holdId}`).set('authorization', venue.admin).expect(200);
+    await waitForStatus(held, 'AVAILABLE');
+    expect(await colours(held)).toEqual(held.map(() => palette.AVAILABLE));
+    await page.waitForFunction(() => window.eventixConsole.counts().HELD === 0);
+    expect(await page.evaluate(() => window.eventixConsole.counts())).toEqual({ AVAILABLE: 94, RESERVED: 2, SOLD: 0, HELD: 0, total: 96 });
   });
 });
