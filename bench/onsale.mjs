@@ -5,8 +5,12 @@
 // Buyers prefer the best seats (Zipf-like), learn of taken seats from each 409's conflictingSeatIds,
 // and refresh their view from the seat map every 5 s. Measured meanwhile: the seat map's latency
 // (alone before the sale and under it), and Eventix's projection lag (booking accepted → visible).
+// Beside it, best available (#19): the same number of seats in four sections, ONSALE_BUYERS (1,000) buyers each
+// asking for a group of 1–4 seats of one category (POST /bookings with quantity and seatType) again and again, until
+// the service answers that no block that size is left; the service chooses, so nothing collides.
 // Usage: node bench/onsale.mjs [runs=1] [seats=10000] [clients=200]
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { SignJWT } from 'jose';
 import pg from 'pg';
@@ -20,6 +24,8 @@ const runs = Number(process.argv[2] ?? 1);
 const SEATS = Number(process.argv[3] ?? 10_000);
 const CLIENTS = Number(process.argv[4] ?? 200);
 const REFRESH_MS = 5_000;
+const BUYERS = Number(process.env.ONSALE_BUYERS ?? 1_000);
+const SECTIONS = ['Stalls', 'Circle', 'Upper Circle', 'Balcony'];
 /** The seat map's latency is measured on an event of its own this size, alone and while the on-sale runs. */
 const BIG_EVENT_SEATS = Number(process.env.SEAT_MAP_SEATS ?? 20_000);
 /** Seat maps timed one after another before the sale: enough that the p99 is not simply the slowest one. */
@@ -30,7 +36,7 @@ const ALONE_SAMPLES = 200;
  */
 const TIME_LIMIT_S = Number(process.env.ONSALE_TIME_LIMIT_S ?? 60);
 const TIME_LIMIT_MS = TIME_LIMIT_S * 1000;
-const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS + 10 });
+const agent = new Agent({ keepAlive: true, maxSockets: Math.max(CLIENTS, BUYERS) + 10 });
 const secret = new TextEncoder().encode(DEVELOPMENT_JWT_SECRET);
 const token = (sub, permissions = []) => new SignJWT({ permissions }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('2h').sign(secret);
 
@@ -76,15 +82,23 @@ const stopServer = async (child) => {
 
 const layout = (count) =>
   Array.from({ length: count }, (_, i) => ({ row: `R${String(Math.floor(i / 100)).padStart(3, '0')}`, number: (i % 100) + 1, type: i < count * 0.1 ? 'VIP' : i < count * 0.5 ? 'REGULAR' : 'ECONOMY' }));
+/** The same seats in sections: each section a quarter of them, in rows of 100 (its first tenth VIP, the next four tenths REGULAR). */
+const sectionedLayout = (count) => {
+  const perSection = Math.ceil(count / SECTIONS.length);
+  const oneSection = layout(perSection);
+  return Array.from({ length: count }, (_, i) => ({ ...oneSection[i % perSection], section: SECTIONS[Math.floor(i / perSection)] }));
+};
 const prices = [{ seatType: 'VIP', price: '150.00' }, { seatType: 'REGULAR', price: '60.00' }, { seatType: 'ECONOMY', price: '25.00' }];
 
 /** Eventix: the catalog through its own API; answers the event id once its seat map shows every seat. */
-const seedEventix = async (port, count) => {
+const seedEventix = async (port, count, sections = false) => {
   const admin = await token('bench|organiser', ['catalog:write']);
   const venue = await http(port, 'POST', '/venues', { auth: admin, body: { name: 'Arena', capacity: count } });
-  const seats = layout(count);
-  for (let i = 0; i < seats.length; i += 1_000) {
-    const added = await http(port, "POST", `/venues/${venue.body.id}/seats`, { auth: admin, body: { seats: seats.slice(i, i + 1_000) } });
+  const seats = sections ? sectionedLayout(count) : layout(count);
+  // A request's body is at most 64 KB: 1,000 seats, or 500 with their sections' names.
+  const perRequest = sections ? 500 : 1_000;
+  for (let i = 0; i < seats.length; i += perRequest) {
+    const added = await http(port, "POST", `/venues/${venue.body.id}/seats`, { auth: admin, body: { seats: seats.slice(i, i + perRequest) } });
     if (added.status !== 201) throw new Error(`adding seats: ${added.status} ${JSON.stringify(added.body)}`);
   }
   const event = await http(port, 'POST', '/events', { auth: admin, body: { venueId: venue.body.id, name: 'Hot on-sale', startTime: '2030-01-01T20:00:00Z', endTime: '2030-01-01T23:00:00Z', prices } });
@@ -198,6 +212,98 @@ const onSale = async (port, eventId, bigEventId, isEventix) => {
   };
 };
 
+/** Weights of the categories buyers ask for: the share of the seats each has. */
+const CATEGORIES = [['VIP', 0.1], ['REGULAR', 0.4], ['ECONOMY', 0.5]];
+
+/** Available seats with no available seat next to them in their row: what best available tries not to leave. */
+const loneSeats = (seats) => {
+  const rows = new Map();
+  for (const seat of seats) {
+    const key = `${seat.section}|${seat.row}`;
+    rows.set(key, [...(rows.get(key) ?? []), seat]);
+  }
+  let lone = 0;
+  for (const row of rows.values()) {
+    const free = new Set(row.filter((s) => s.status === 'AVAILABLE').map((s) => s.number));
+    for (const number of free) if (!free.has(number - 1) && !free.has(number + 1)) lone++;
+  }
+  return lone;
+};
+
+/**
+ * Best available: BUYERS buyers, each with a category (by the seats' shares) and a group of 1–4, book that group
+ * again and again until the service answers not-enough-seats. Every other 409 is a collision (the target: none).
+ * At the end, what is left: unsold seats, and lone ones among them.
+ */
+const bestAvailableSale = async (port, eventId, bigEventId) => {
+  const alone = [];
+  for (let i = 0; i < ALONE_SAMPLES; i++) alone.push(await timeSeatMap(port, bigEventId));
+  const latencies = [];
+  const lags = [];
+  const mapUnderLoad = [];
+  let bookings = 0, seatsSold = 0, notEnough = 0, collisions = 0, errors = 0, lastSale = 0, selling = true, lastPosition = '';
+  const progress = [];
+  const started = performance.now();
+  const deadline = started + TIME_LIMIT_MS;
+  const tokens = await Promise.all(Array.from({ length: BUYERS }, (_, i) => token(`bench|best-${i}`)));
+  const buyer = async (i) => {
+    const next = rng(i + 1);
+    const r = next();
+    const seatType = CATEGORIES.find((_, k) => r < CATEGORIES.slice(0, k + 1).reduce((sum, [, w]) => sum + w, 0))[0];
+    const quantity = 1 + Math.floor(next() * 4);
+    while (performance.now() < deadline) {
+      const t = performance.now();
+      const response = await http(port, 'POST', '/bookings', { auth: tokens[i], body: { eventId, quantity, seatType } });
+      latencies.push(performance.now() - t);
+      if (response.status === 201) {
+        bookings++;
+        seatsSold += quantity;
+        lastSale = performance.now();
+        if (response.body.position > lastPosition) lastPosition = response.body.position;
+        progress.push([lastSale - started, bookings, seatsSold]);
+        if (bookings % 20 === 0) {
+          const asked = performance.now();
+          await http(port, 'GET', `/bookings/${response.body.id}`, { auth: tokens[i], headers: { 'x-min-position': response.body.position } });
+          lags.push(performance.now() - asked);
+        }
+      } else if (response.status === 409 && /not-enough-seats$/.test(response.body.type)) {
+        notEnough++;
+        return;
+      } else if (response.status === 409) {
+        collisions++;
+      } else {
+        errors++;
+      }
+    }
+  };
+  const probe = (async () => {
+    while (selling) {
+      mapUnderLoad.push(await timeSeatMap(port, bigEventId));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  await Promise.all(Array.from({ length: BUYERS }, (_, i) => buyer(i)));
+  selling = false;
+  await probe;
+  const seconds = (lastSale - started) / 1000;
+  const left = (await http(port, 'GET', `/events/${eventId}/seat-map`, { headers: { 'x-min-position': lastPosition } })).body.seats;
+  return {
+    bookings, seatsSold, conflicts: collisions, notEnoughSeats: notEnough, errors, secondsToSellOut: seconds,
+    bookingsPerSecond: bookings / seconds, seatsPerSecond: seatsSold / seconds, progress,
+    unsoldSeats: left.filter((s) => s.status === 'AVAILABLE').length, loneSeatsLeft: loneSeats(left),
+    p50: percentile(latencies, 50), p99: percentile(latencies, 99),
+    seatMapAloneP50: percentile(alone, 50), seatMapAloneP99: percentile(alone, 99),
+    seatMapUnderLoadP50: percentile(mapUnderLoad, 50), seatMapUnderLoadP99: percentile(mapUnderLoad, 99),
+    lagP50: lags.length ? percentile(lags, 50) : null, lagP99: lags.length ? percentile(lags, 99) : null,
+  };
+};
+
+/** The service's peak resident set so far (VmHWM, Linux), in MB. */
+const peakRss = async (pid) => {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(/VmHWM:\s+(\d+) kB/)[1]) / 1024;
+};
+
 /** Seats in more than one active booking: from the event store for Eventix, from the tables for the reference. */
 const doubleBooked = async (url, isEventix) => {
   if (!isEventix) {
@@ -221,11 +327,13 @@ const doubleBooked = async (url, isEventix) => {
   return [...holders.values()].filter((bookings) => bookings.filter((b) => !cancelled.has(b)).length > 1).length;
 };
 
+const BEST = 'Eventix, best available';
 const EVENTIX = 'Eventix';
 const CORRECTED = 'reference, §5.2 corrected (seat rows locked first)';
 const AS_WRITTEN = 'reference, §5.2 as written';
 const LIMITED = 'Eventix, COMMAND_CONCURRENCY=32';
 const systems = [
+  { name: BEST, script: 'dist/src/main.js', env: {}, eventix: true, bestAvailable: true },
   { name: EVENTIX, script: 'dist/src/main.js', env: {}, eventix: true },
   // The same service with its HTTP commands limited (README, COMMAND_CONCURRENCY): what queries and read-your-writes gain, what bookings lose.
   { name: LIMITED, script: 'dist/src/main.js', env: { COMMAND_CONCURRENCY: '32' }, eventix: true },
@@ -243,8 +351,9 @@ for (let run = 1; run <= runs; run++) {
     if (!system.eventix) [eventId, bigEventId] = [await seedReference(database.url, SEATS), await seedReference(database.url, BIG_EVENT_SEATS)];
     const server = await startServer(system.script, { DATABASE_URL: database.url, ...system.env }, port);
     try {
-      if (system.eventix) [eventId, bigEventId] = [await seedEventix(port, SEATS), await seedEventix(port, BIG_EVENT_SEATS)];
-      const result = await onSale(port, eventId, bigEventId, system.eventix);
+      if (system.eventix) [eventId, bigEventId] = [await seedEventix(port, SEATS, system.bestAvailable), await seedEventix(port, BIG_EVENT_SEATS, system.bestAvailable)];
+      const result = system.bestAvailable ? await bestAvailableSale(port, eventId, bigEventId) : await onSale(port, eventId, bigEventId, system.eventix);
+      result.peakRssMb = await peakRss(server.pid);
       result.doubleBookedSeats = await doubleBooked(database.url, system.eventix);
       results[system.name].push(result);
       process.stderr.write(`run ${run} ${system.name}: ${JSON.stringify({ ...result, progress: undefined })}\n`);
@@ -261,6 +370,7 @@ agent.destroy();
 // like, each system's bookings/s is also taken over the first seats every run sold: from the start to the booking
 // that took its total to that many.
 const commonSeats = Math.min(...Object.values(results).flat().map((r) => r.seatsSold));
+const keysOf = (name) => [...new Set(results[name].flatMap((r) => Object.keys(r)))];
 for (const result of Object.values(results).flat()) {
   const [ms, bookingsThen] = result.progress.find(([, , sold]) => sold >= commonSeats) ?? [1, 0];
   result.bookingsPerSecondOverCommonSeats = bookingsThen / (ms / 1000);
@@ -271,8 +381,13 @@ const of = (name, key, digits = 0) => summary(results[name].map((r) => r[key]), 
 const ratio = (a, b, key) => (median(results[a].map((r) => r[key])) / median(results[b].map((r) => r[key]))).toFixed(1);
 console.log(JSON.stringify({
   machine: machine(), date: new Date().toISOString().slice(0, 10), runs, seats: SEATS, clients: CLIENTS, seatMapSeats: BIG_EVENT_SEATS, timeLimitSeconds: TIME_LIMIT_S,
-  systems: Object.fromEntries(systems.map(({ name }) => [name, Object.fromEntries(Object.keys(results[name][0]).map((key) => [key, results[name][0][key] === null ? null : of(name, key, ['p50', 'p99', 'secondsToSellOut'].some((k) => key.includes(k) || key === k) ? 1 : 0)]))])),
-  commonSeats,
+  systems: Object.fromEntries(systems.map(({ name }) => [name, Object.fromEntries(keysOf(name).map((key) => [key, results[name][0][key] === null ? null : of(name, key, ['p50', 'p99', 'secondsToSellOut', 'RssMb'].some((k) => key.includes(k) || key === k) ? 1 : 0)]))])),
+  commonSeats, buyers: BUYERS, sections: SECTIONS,
+  bestAvailable: results[BEST] && results[EVENTIX] ? {
+    bookingsPerSecondVsPickYourSeat: ratio(BEST, EVENTIX, 'bookingsPerSecond'),
+    overCommonSeatsVsPickYourSeat: ratio(BEST, EVENTIX, 'bookingsPerSecondOverCommonSeats'),
+    bookingsPerSecondVsCorrectedReference: results[CORRECTED] ? ratio(BEST, CORRECTED, 'bookingsPerSecond') : null,
+  } : null,
   ratios: [EVENTIX, LIMITED, CORRECTED, AS_WRITTEN].every((name) => results[name]) ? {
     overCommonSeatsVsCorrectedReference: ratio(EVENTIX, CORRECTED, 'bookingsPerSecondOverCommonSeats'),
     overCommonSeatsVsAsWritten: ratio(EVENTIX, AS_WRITTEN, 'bookingsPerSecondOverCommonSeats'),
