@@ -119,6 +119,15 @@ sale ("alone"), then one every 200 ms while it runs ("under the sale"), each tim
 Eventix runs twice: as it starts by default, and with \`COMMAND_CONCURRENCY=32\` (at most 32 HTTP commands running at once, the
 others waiting their turn; README), which trades bookings/s for the latency of everything else under the sale.
 
+**Best available** (first column) runs beside them on the same build: the same ${r.seats.toLocaleString('en-US')} seats in ${r.sections?.length ?? 4} sections
+(${(r.sections ?? []).join(', ')}; rows of 100, each section's first tenth VIP, the next four tenths REGULAR, the rest ECONOMY), and
+${(r.buyers ?? 1_000).toLocaleString('en-US')} buyers, each with a category (by the seats' shares) and a group of 1–4, booking that group with
+\`{eventId, quantity, seatType}\` again and again until the service answers \`not-enough-seats\`. A collision is any other 409 (there is
+nothing to collide on: the service chooses). At the end, from the seat map: seats left unsold, and lone ones among them (available, no
+available seat next to it in its row); "free seats when first refused" adds up, per category, the \`available\` of the first
+\`not-enough-seats\` answer (seats still free, in no block big enough for that buyer). Its seat map and lag are measured as for the others,
+on a 20,000-seat event in the same sections. Peak RSS: the service process's VmHWM at the end of its sale.
+
 ${table(['', ...names], [
   row(`bookings/s over the first ${(r.commonSeats ?? 0).toLocaleString('en-US')} seats sold (the same part of every sale)`, 'bookingsPerSecondOverCommonSeats'),
   row('bookings/s (to sell-out or the limit)', 'bookingsPerSecond'),
@@ -137,7 +146,18 @@ ${table(['', ...names], [
   row('projection lag p50 (ms)', 'lagP50'),
   row('projection lag p99 (ms)', 'lagP99'),
   row('seats in two active bookings', 'doubleBookedSeats'),
+  row('best available: not-enough-seats answers', 'notEnoughSeats'),
+  row('best available: seats left unsold at the end', 'unsoldSeats'),
+  row('best available: lone seats left at the end', 'loneSeatsLeft'),
+  row('best available: free seats when first refused', 'freeSeatsAtFirstRefusal'),
+  row('service peak RSS (MB)', 'peakRssMb'),
 ])}
+${r.bestAvailable ? `
+Best available ÷ pick-your-seat (Eventix, default), bookings/s over each sale: **${r.bestAvailable.bookingsPerSecondVsPickYourSeat}**; over the same first
+${(r.commonSeats ?? 0).toLocaleString('en-US')} seats: ${r.bestAvailable.overCommonSeatsVsPickYourSeat}; best available ÷ corrected reference: ${r.bestAvailable.bookingsPerSecondVsCorrectedReference ?? '—'}.` : ''}
+${r.chooser ? `The chooser alone (bench process, no HTTP): a ${(r.seatMapSeats ?? 20_000).toLocaleString('en-US')}-seat venue in sections sold out by ${r.chooser.choices.toLocaleString('en-US')} choices of 1–4
+seats, each taken at once: **${r.chooser.p50} µs** per choice (median), ${r.chooser.p99} µs p99; the same choice looking at every seat
+(an index built for each request) takes ${r.chooser.everySeatP50} µs (median of 200).` : ''}
 
 Ratios of medians, bookings/s over the same first ${(r.commonSeats ?? 0).toLocaleString('en-US')} seats sold (the target's measure: a sale stopped by the limit would
 otherwise be compared over its easiest part with the whole of another): Eventix ÷ corrected reference = **${r.ratios.overCommonSeatsVsCorrectedReference}**,

@@ -18,6 +18,8 @@ import { DataSource } from 'typeorm';
 import { migrations } from '../dist/migrations/all.js';
 import { DEVELOPMENT_JWT_SECRET } from '../dist/src/config.js';
 import { PostgresEventStore } from '../dist/src/write/event-store/postgres.event-store.js';
+import { layoutOf } from '../dist/src/write/catalog/venue-layout.js';
+import { SeatAllocator } from '../dist/src/write/seat-inventory/best-available.js';
 import { benchDatabase, machine, median, summary } from './support.mjs';
 
 const runs = Number(process.argv[2] ?? 1);
@@ -242,6 +244,7 @@ const bestAvailableSale = async (port, eventId, bigEventId) => {
   const lags = [];
   const mapUnderLoad = [];
   let bookings = 0, seatsSold = 0, notEnough = 0, collisions = 0, errors = 0, lastSale = 0, selling = true, lastPosition = '';
+  const freeAtFirstRefusal = {};
   const progress = [];
   const started = performance.now();
   const deadline = started + TIME_LIMIT_MS;
@@ -268,6 +271,8 @@ const bestAvailableSale = async (port, eventId, bigEventId) => {
         }
       } else if (response.status === 409 && /not-enough-seats$/.test(response.body.type)) {
         notEnough++;
+        // How many seats of its category were still free, in no block big enough, when the first group was turned away.
+        freeAtFirstRefusal[seatType] ??= response.body.available;
         return;
       } else if (response.status === 409) {
         collisions++;
@@ -291,11 +296,43 @@ const bestAvailableSale = async (port, eventId, bigEventId) => {
     bookings, seatsSold, conflicts: collisions, notEnoughSeats: notEnough, errors, secondsToSellOut: seconds,
     bookingsPerSecond: bookings / seconds, seatsPerSecond: seatsSold / seconds, progress,
     unsoldSeats: left.filter((s) => s.status === 'AVAILABLE').length, loneSeatsLeft: loneSeats(left),
+    freeSeatsAtFirstRefusal: Object.values(freeAtFirstRefusal).reduce((a, b) => a + b, 0),
     p50: percentile(latencies, 50), p99: percentile(latencies, 99),
     seatMapAloneP50: percentile(alone, 50), seatMapAloneP99: percentile(alone, 99),
     seatMapUnderLoadP50: percentile(mapUnderLoad, 50), seatMapUnderLoadP99: percentile(mapUnderLoad, 99),
     lagP50: lags.length ? percentile(lags, 50) : null, lagP99: lags.length ? percentile(lags, 99) : null,
   };
+};
+
+/**
+ * The chooser alone, in this process: a 20,000-seat venue (BIG_EVENT_SEATS, in sections) sold out by
+ * best-available choices of 1–4 seats of a random category, each taken at once; the time per choice.
+ */
+const chooserMicroseconds = () => {
+  const seats = sectionedLayout(BIG_EVENT_SEATS).map((seat, i) => ({ ...seat, seatId: `s${i}` }));
+  const free = new Set(seats.map((s) => s.seatId));
+  const allocator = new SeatAllocator(layoutOf(seats), (id) => free.has(id));
+  const next = rng(42);
+  const times = [];
+  for (let misses = 0; misses < 1_000 && free.size > 0; ) {
+    const request = { quantity: 1 + Math.floor(next() * 4), seatTypes: [CATEGORIES[Math.floor(next() * 3)][0]] };
+    const t = process.hrtime.bigint();
+    const chosen = allocator.choose(request);
+    times.push(Number(process.hrtime.bigint() - t) / 1_000);
+    if (!chosen) { misses++; continue; }
+    for (const id of chosen) { free.delete(id); allocator.update(id, false); }
+  }
+  // Side by side: the same choice made by looking at every seat (an index built afresh for each request).
+  const layout = layoutOf(seats);
+  free.clear();
+  for (const seat of seats.filter((_, i) => next() < 0.5)) free.add(seat.seatId);
+  const scans = [];
+  for (let i = 0; i < 200; i++) {
+    const t = process.hrtime.bigint();
+    new SeatAllocator(layout, (id) => free.has(id)).choose({ quantity: 2, seatTypes: ['ECONOMY'] });
+    scans.push(Number(process.hrtime.bigint() - t) / 1_000);
+  }
+  return { choices: times.length, p50: percentile(times, 50), p99: percentile(times, 99), everySeatP50: percentile(scans, 50) };
 };
 
 /** The service's peak resident set so far (VmHWM, Linux), in MB. */
@@ -382,7 +419,7 @@ const ratio = (a, b, key) => (median(results[a].map((r) => r[key])) / median(res
 console.log(JSON.stringify({
   machine: machine(), date: new Date().toISOString().slice(0, 10), runs, seats: SEATS, clients: CLIENTS, seatMapSeats: BIG_EVENT_SEATS, timeLimitSeconds: TIME_LIMIT_S,
   systems: Object.fromEntries(systems.map(({ name }) => [name, Object.fromEntries(keysOf(name).map((key) => [key, results[name][0][key] === null ? null : of(name, key, ['p50', 'p99', 'secondsToSellOut', 'RssMb'].some((k) => key.includes(k) || key === k) ? 1 : 0)]))])),
-  commonSeats, buyers: BUYERS, sections: SECTIONS,
+  commonSeats, buyers: BUYERS, sections: SECTIONS, chooser: results[BEST] ? chooserMicroseconds() : null,
   bestAvailable: results[BEST] && results[EVENTIX] ? {
     bookingsPerSecondVsPickYourSeat: ratio(BEST, EVENTIX, 'bookingsPerSecond'),
     overCommonSeatsVsPickYourSeat: ratio(BEST, EVENTIX, 'bookingsPerSecondOverCommonSeats'),

@@ -6,6 +6,7 @@ import { publishedEvent, type SeatOfVenue } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
 import { doubleBookedSeats, wholeLog } from './support/event-log.js';
 import { eventually } from './support/eventually.js';
+import { recordFigure } from './support/figures.js';
 
 /**
  * Best available and the organiser's holds under contention, on two instances sharing one
@@ -99,7 +100,33 @@ describe('best available under contention', () => {
     const statusOf = new Map(map.seats.map((s: { seatId: string; status: string }) => [s.seatId, s.status]));
     for (const seatId of held) expect(statusOf.get(seatId)).toBe('HELD');
     for (const seatId of taken) expect(statusOf.get(seatId)).toBe('RESERVED');
-    console.info(`best available, ${CLIENTS} buyers on two instances: ${booked.length} bookings (${taken.size} seats), ${turnedAway.length} not-enough-seats, 0 collisions`);
+    recordFigure('best available', `${CLIENTS} concurrent buyers on two instances: bookings (seats) / not-enough-seats / collisions`, `${booked.length} (${taken.size}) / ${turnedAway.length} / 0`);
+  });
+
+  it('refuses bad best-available requests with a 400 problem, and writes nothing', async () => {
+    const { eventId, seats, admin } = await publishedEvent(apps[0], 2, 10, undefined, ['Left']);
+    const buyer = await bearer('auth0|best-bad');
+    const before = (await wholeLog(database.url)).length;
+    const bad = [
+      { eventId, quantity: 0 },
+      { eventId, quantity: 11 }, // MAX_SEATS_PER_BOOKING is 10
+      { eventId, quantity: 1.5 },
+      { eventId, quantity: 2, seatIds: [seats[0].seatId] },
+      { eventId, seatIds: [seats[0].seatId], section: 'Left' },
+      { eventId },
+      { eventId, quantity: 2, section: 'Right' }, // the venue has no such section
+      { eventId, quantity: 2, section: 'x'.repeat(51) },
+      { eventId, quantity: 2, seatType: 'BOX' },
+    ];
+    for (const body of bad) {
+      const answer = await http(0).post('/bookings').set('authorization', buyer).send(body);
+      expect([body, answer.status, answer.headers['content-type']]).toEqual([body, 400, expect.stringMatching(/^application\/problem\+json/)]);
+      expect(answer.body.detail).toEqual(expect.any(String));
+    }
+    const badHolds = [{ seatIds: [], reason: 'x' }, { seatIds: [seats[0].seatId] }, { seatIds: [seats[0].seatId, seats[0].seatId], reason: 'twice' }, { seatIds: ['nope'], reason: 'x' }];
+    for (const body of badHolds) await http(0).post(`/events/${eventId}/holds`).set('authorization', admin).send(body).expect(400);
+    await http(0).delete(`/events/${eventId}/holds/not-a-uuid`).set('authorization', admin).expect(400);
+    expect((await wholeLog(database.url)).length).toBe(before);
   });
 
   it('holds a seat or books it, never both, when holds and bookings race for it', async () => {
