@@ -140,17 +140,46 @@ const timeSeatMap = async (port, eventId) => {
   return performance.now() - t;
 };
 
+/** The big event's seat map timed ALONE_SAMPLES times, one after another, before a sale. */
+const seatMapAlone = async (port, bigEventId) => {
+  const alone = [];
+  for (let i = 0; i < ALONE_SAMPLES; i++) alone.push(await timeSeatMap(port, bigEventId));
+  return alone;
+};
+
+/** Runs the sale, timing the big event's seat map every 200 ms meanwhile; answers those times. */
+const probing = async (port, bigEventId, sale) => {
+  const underLoad = [];
+  let selling = true;
+  const probe = (async () => {
+    while (selling) {
+      underLoad.push(await timeSeatMap(port, bigEventId));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  await sale();
+  selling = false;
+  await probe;
+  return underLoad;
+};
+
+/** The latency figures every sale reports. */
+const timings = (latencies, alone, underLoad, lags) => ({
+  p50: percentile(latencies, 50), p99: percentile(latencies, 99),
+  seatMapAloneP50: percentile(alone, 50), seatMapAloneP99: percentile(alone, 99),
+  seatMapUnderLoadP50: percentile(underLoad, 50), seatMapUnderLoadP99: percentile(underLoad, 99),
+  lagP50: lags.length ? percentile(lags, 50) : null, lagP99: lags.length ? percentile(lags, 99) : null,
+});
+
 const onSale = async (port, eventId, bigEventId, isEventix) => {
   const seatMap = async () => (await http(port, 'GET', `/events/${eventId}/seat-map`)).body.seats;
   const ordered = (await seatMap()).map((s) => s.seatId); // best seats first (row, number)
   if (ordered.length !== SEATS) throw new Error(`the seat map shows ${ordered.length} seats, not ${SEATS}`);
   const indexOf = new Map(ordered.map((id, i) => [id, i]));
-  const alone = [];
-  for (let i = 0; i < ALONE_SAMPLES; i++) alone.push(await timeSeatMap(port, bigEventId));
+  const alone = await seatMapAlone(port, bigEventId);
   const latencies = [];
   const lags = [];
-  const mapUnderLoad = [];
-  let bookings = 0, seatsSold = 0, conflicts = 0, errors = 0, lastSale = 0, selling = true;
+  let bookings = 0, seatsSold = 0, conflicts = 0, errors = 0, lastSale = 0;
   /** [ms since the start, bookings, seats sold] after each sale: rates over the same part of the sale for every system. */
   const progress = [];
   const started = performance.now();
@@ -194,23 +223,12 @@ const onSale = async (port, eventId, bigEventId, isEventix) => {
       }
     }
   };
-  const probe = (async () => {
-    while (selling) {
-      mapUnderLoad.push(await timeSeatMap(port, bigEventId));
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  await Promise.all(Array.from({ length: CLIENTS }, (_, i) => buyer(i)));
-  selling = false;
-  await probe;
+  const underLoad = await probing(port, bigEventId, () => Promise.all(Array.from({ length: CLIENTS }, (_, i) => buyer(i))));
   const seconds = (lastSale - started) / 1000;
   return {
     bookings, seatsSold, conflicts, errors, secondsToSellOut: seconds,
     bookingsPerSecond: bookings / seconds, seatsPerSecond: seatsSold / seconds, progress,
-    p50: percentile(latencies, 50), p99: percentile(latencies, 99),
-    seatMapAloneP50: percentile(alone, 50), seatMapAloneP99: percentile(alone, 99),
-    seatMapUnderLoadP50: percentile(mapUnderLoad, 50), seatMapUnderLoadP99: percentile(mapUnderLoad, 99),
-    lagP50: lags.length ? percentile(lags, 50) : null, lagP99: lags.length ? percentile(lags, 99) : null,
+    ...timings(latencies, alone, underLoad, lags),
   };
 };
 
@@ -238,12 +256,10 @@ const loneSeats = (seats) => {
  * At the end, what is left: unsold seats, and lone ones among them.
  */
 const bestAvailableSale = async (port, eventId, bigEventId) => {
-  const alone = [];
-  for (let i = 0; i < ALONE_SAMPLES; i++) alone.push(await timeSeatMap(port, bigEventId));
+  const alone = await seatMapAlone(port, bigEventId);
   const latencies = [];
   const lags = [];
-  const mapUnderLoad = [];
-  let bookings = 0, seatsSold = 0, notEnough = 0, collisions = 0, errors = 0, lastSale = 0, selling = true, lastPosition = '';
+  let bookings = 0, seatsSold = 0, notEnough = 0, collisions = 0, errors = 0, lastSale = 0, lastPosition = '';
   const freeAtFirstRefusal = {};
   const progress = [];
   const started = performance.now();
@@ -281,15 +297,7 @@ const bestAvailableSale = async (port, eventId, bigEventId) => {
       }
     }
   };
-  const probe = (async () => {
-    while (selling) {
-      mapUnderLoad.push(await timeSeatMap(port, bigEventId));
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  await Promise.all(Array.from({ length: BUYERS }, (_, i) => buyer(i)));
-  selling = false;
-  await probe;
+  const underLoad = await probing(port, bigEventId, () => Promise.all(Array.from({ length: BUYERS }, (_, i) => buyer(i))));
   const seconds = (lastSale - started) / 1000;
   const left = (await http(port, 'GET', `/events/${eventId}/seat-map`, { headers: { 'x-min-position': lastPosition } })).body.seats;
   return {
@@ -297,10 +305,7 @@ const bestAvailableSale = async (port, eventId, bigEventId) => {
     bookingsPerSecond: bookings / seconds, seatsPerSecond: seatsSold / seconds, progress,
     unsoldSeats: left.filter((s) => s.status === 'AVAILABLE').length, loneSeatsLeft: loneSeats(left),
     freeSeatsAtFirstRefusal: Object.values(freeAtFirstRefusal).reduce((a, b) => a + b, 0),
-    p50: percentile(latencies, 50), p99: percentile(latencies, 99),
-    seatMapAloneP50: percentile(alone, 50), seatMapAloneP99: percentile(alone, 99),
-    seatMapUnderLoadP50: percentile(mapUnderLoad, 50), seatMapUnderLoadP99: percentile(mapUnderLoad, 99),
-    lagP50: lags.length ? percentile(lags, 50) : null, lagP99: lags.length ? percentile(lags, 99) : null,
+    ...timings(latencies, alone, underLoad, lags),
   };
 };
 

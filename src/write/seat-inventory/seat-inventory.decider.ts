@@ -56,6 +56,12 @@ export type SeatInventory = InventoryView & {
 /** Neither a booking nor an organiser's hold has it. */
 const isFree = (inventory: InventoryView, seatId: string) => !inventory.holders.has(seatId) && !inventory.held.has(seatId);
 
+/** A 409 naming the seats a booking or a hold has already. */
+const refuseTaken = (inventory: InventoryView, seatIds: string[], message: string) => {
+  const conflictingSeatIds = seatIds.filter((seatId) => !isFree(inventory, seatId));
+  if (conflictingSeatIds.length > 0) throw new DomainError('conflict', message, { conflictingSeatIds });
+};
+
 const sameSeats = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 const reserve = ({ data }: ReserveSeats, inventory: InventoryView): SeatInventoryEvent[] => {
@@ -66,10 +72,7 @@ const reserve = ({ data }: ReserveSeats, inventory: InventoryView): SeatInventor
     if (sameSeats(held, data.seatIds)) return [];
     throw new DomainError('unprocessable', 'This Idempotency-Key was used for another request');
   }
-  const conflictingSeatIds = data.seatIds.filter((seatId) => !isFree(inventory, seatId));
-  if (conflictingSeatIds.length > 0) {
-    throw new DomainError('conflict', 'Some of these seats are already taken', { conflictingSeatIds });
-  }
+  refuseTaken(inventory, data.seatIds, 'Some of these seats are already taken');
   const { maxSeatsPerUser, ...reserved } = data;
   checkSeatLimit(inventory, data.userId, data.seatIds.length, maxSeatsPerUser);
   return [{ type: 'SeatsReserved', data: reserved }];
@@ -120,10 +123,7 @@ const hold = ({ data }: HoldSeats, inventory: InventoryView): SeatInventoryEvent
     if (sameSeats(earlier, data.seatIds)) return [];
     throw new DomainError('unprocessable', 'This hold exists already with other seats');
   }
-  const conflictingSeatIds = data.seatIds.filter((seatId) => !isFree(inventory, seatId));
-  if (conflictingSeatIds.length > 0) {
-    throw new DomainError('conflict', 'Some of these seats are in an active booking or held already', { conflictingSeatIds });
-  }
+  refuseTaken(inventory, data.seatIds, 'Some of these seats are in an active booking or held already');
   return [{ type: 'OrganiserHoldPlaced', data }];
 };
 
