@@ -102,7 +102,9 @@ export class StreamCache<State, Command, E extends Event> {
     const [last, ...after] = (await this.store.readStream(stream, { fromRevision: snapshot.revision })).events;
     if (last?.revision !== snapshot.revision || last.metadata.hash !== snapshot.lastHash) {
       this.logger.warn(`Ignoring the snapshot of ${stream} at revision ${snapshot.revision}: the log ${last ? 'holds another event there' : 'ends before it'}`);
-      store.discard(stream, snapshot).catch((error: Error) => this.logger.warn(`The contradicted snapshot of ${stream} stays: ${error.message}`));
+      // Gone before the state read next can be saved: a save that came first would find the later
+      // revision in place and keep it, and the discard would then leave no snapshot at all.
+      await store.discard(stream, snapshot).catch((error: Error) => this.logger.warn(`The contradicted snapshot of ${stream} stays: ${error.message}`));
       return readAll();
     }
     // This instance's own append may have been recorded meanwhile (a new stream's first): the later state wins.
