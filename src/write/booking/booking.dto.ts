@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
 import { SEAT_TYPES, type SeatType } from '../catalog/venue.events.js';
+import { MAX_SECTION_CHARACTERS } from '../catalog/venue-layout.js';
 import { MaxCharacters } from '../../validation.js';
 
 /** The hard ceiling of the DTO; MAX_SEATS_PER_BOOKING (default 10) is checked by the controller. */
@@ -33,7 +34,7 @@ export class PlaceBookingBody {
   seatType?: SeatType;
 
   @ApiProperty({ example: 'Block 104', description: 'Best available: seats of this section only ("" is the seats without one)' })
-  @IsOptional() @IsString() @MaxCharacters(50)
+  @IsOptional() @IsString() @MaxCharacters(MAX_SECTION_CHARACTERS)
   section?: string;
 }
 

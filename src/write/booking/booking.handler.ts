@@ -5,7 +5,7 @@ import { v5 as uuidv5 } from 'uuid';
 import { Environment } from '../../config.js';
 import { type Show, type ShowCommand, showDecider } from '../catalog/show.decider.js';
 import { type ShowEvent, showStream } from '../catalog/show.events.js';
-import { type Venue, type VenueCommand, venueDecider } from '../catalog/venue.decider.js';
+import { refuseUnknownSeats, type Venue, type VenueCommand, venueDecider } from '../catalog/venue.decider.js';
 import { type SeatType, type VenueEvent, venueStream } from '../catalog/venue.events.js';
 import { layoutOf, type VenueLayout } from '../catalog/venue-layout.js';
 import { DomainError } from '../domain-error.js';
@@ -137,10 +137,7 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
 
   /** Checks that the seats are the venue's, and takes today's prices. */
   private price({ event, venue }: Sale, seatIds: string[]): BookingItem[] {
-    const unknownSeatIds = seatIds.filter((seatId) => !venue.seats.has(seatId));
-    if (unknownSeatIds.length > 0) {
-      throw new DomainError('unprocessable', "Some of these seats are not in the event's venue", { unknownSeatIds });
-    }
+    refuseUnknownSeats(venue, seatIds);
     return seatIds.map((seatId) => {
       const { type } = venue.seats.get(seatId)!;
       const priceMinor = event.prices.get(type);

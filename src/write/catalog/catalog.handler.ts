@@ -7,7 +7,7 @@ import type { HoldSeats, ReleaseHold } from '../seat-inventory/seat-inventory.de
 import { SeatInventoryService } from '../seat-inventory/seat-inventory.service.js';
 import { showDecider, type ShowCommand } from './show.decider.js';
 import { showStream } from './show.events.js';
-import { venueDecider, type VenueCommand } from './venue.decider.js';
+import { refuseUnknownSeats, venueDecider, type VenueCommand } from './venue.decider.js';
 import { venueStream } from './venue.events.js';
 
 /** The organiser's commands: of venues and events, and the holds on an event's seats. */
@@ -53,8 +53,7 @@ export class CatalogCommandHandler implements ICommandHandler<CatalogCommandMess
       case 'HoldSeats': {
         const show = await this.showOf(command.data.eventId);
         const { state: venue } = await loadState(this.store, venueStream(show.venueId), venueDecider);
-        const unknownSeatIds = command.data.seatIds.filter((seatId) => venue.status === 'None' || !venue.seats.has(seatId));
-        if (unknownSeatIds.length > 0) throw new DomainError('unprocessable', "Some of these seats are not in the event's venue", { unknownSeatIds });
+        refuseUnknownSeats(venue, command.data.seatIds);
         return this.inventory.execute(command, context);
       }
       case 'ReleaseHold':

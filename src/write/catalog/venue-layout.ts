@@ -6,6 +6,8 @@ import type { Seat, SeatType } from './venue.events.js';
  * distance within one (numbers are at most 100,000), so a block in an earlier row always ranks better.
  */
 export const ROW_RANK_STEP = 1_000_000;
+/** The longest section name, in characters: the read models' VARCHAR(50) (migration 1765300000000). */
+export const MAX_SECTION_CHARACTERS = 50;
 /** The highest rank an organiser may give a seat: a sum of 100 of them stays an exact integer. */
 export const MAX_SEAT_RANK = 1_000_000_000;
 

@@ -38,6 +38,12 @@ const addSeats = ({ data }: AddSeats, state: Venue): VenueEvent[] => {
   return [{ type: 'SeatsAdded', data }];
 };
 
+/** A 422 naming the seats the venue does not have (a booking's or a hold's). */
+export const refuseUnknownSeats = (venue: Venue, seatIds: string[]): void => {
+  const unknownSeatIds = seatIds.filter((seatId) => venue.status === 'None' || !venue.seats.has(seatId));
+  if (unknownSeatIds.length > 0) throw new DomainError('unprocessable', "Some of these seats are not in the event's venue", { unknownSeatIds });
+};
+
 /** Seats are added, never changed: evolve extends the maps in place (a venue may hold 50,000 seats). */
 export const venueDecider: Decider<Venue, VenueCommand, VenueEvent> = {
   initialState: () => ({ status: 'None' }),

@@ -7,6 +7,9 @@ export type BestAvailableRequest = { quantity: number; seatTypes: readonly SeatT
 /** The best block of one row: seats [start, start + quantity) of the row, their total rank, and whether taking them strands a seat. */
 type Block = { row: number; start: number; total: number; leavesLoneSeat: boolean };
 
+/** The key of the free-seat count of one section and type. */
+const freeKey = (section: string, type: SeatType) => `${section}\u0000${type}`;
+
 /** Better first: the lower total rank; among equals, one that strands no seat; then the earlier row and seat. */
 const better = (a: Block, b: Block | null): boolean =>
   b === null ||
@@ -69,11 +72,11 @@ export class SeatAllocator {
   /** How many seats of those types (in that section) are free. */
   freeSeats({ seatTypes, section }: Omit<BestAvailableRequest, 'quantity'>): number {
     const sections = section === undefined ? [...this.layout.sections] : [section];
-    return sections.reduce((sum, s) => sum + seatTypes.reduce((n, type) => n + (this.free.get(`${s}\u0000${type}`) ?? 0), 0), 0);
+    return sections.reduce((sum, s) => sum + seatTypes.reduce((n, type) => n + (this.free.get(freeKey(s, type)) ?? 0), 0), 0);
   }
 
   private count(section: string, type: SeatType, by: number): void {
-    const key = `${section}\u0000${type}`;
+    const key = freeKey(section, type);
     this.free.set(key, (this.free.get(key) ?? 0) + by);
   }
 

@@ -64,14 +64,21 @@ const refuseTaken = (inventory: InventoryView, seatIds: string[], message: strin
 
 const sameSeats = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
-const reserve = ({ data }: ReserveSeats, inventory: InventoryView): SeatInventoryEvent[] => {
+/**
+ * Refuses every booking of a cancelled event. True when the booking holds seats already and `sameRequest`
+ * says they are what this request asked for: a retried request (same Idempotency-Key) finds its own
+ * reservation, and there is nothing to do. A 422 when it holds seats for another request.
+ */
+const alreadyReserved = (inventory: InventoryView, bookingId: string, sameRequest: (held: string[]) => boolean): boolean => {
   if (inventory.closed) throw new DomainError('not-bookable', 'This event is cancelled; its seats cannot be booked');
-  const held = inventory.bookings.get(data.bookingId);
-  if (held) {
-    // A retried request (same Idempotency-Key) finds its own reservation: nothing to do.
-    if (sameSeats(held, data.seatIds)) return [];
-    throw new DomainError('unprocessable', 'This Idempotency-Key was used for another request');
-  }
+  const held = inventory.bookings.get(bookingId);
+  if (!held) return false;
+  if (sameRequest(held)) return true;
+  throw new DomainError('unprocessable', 'This Idempotency-Key was used for another request');
+};
+
+const reserve = ({ data }: ReserveSeats, inventory: InventoryView): SeatInventoryEvent[] => {
+  if (alreadyReserved(inventory, data.bookingId, (held) => sameSeats(held, data.seatIds))) return [];
   refuseTaken(inventory, data.seatIds, 'Some of these seats are already taken');
   const { maxSeatsPerUser, ...reserved } = data;
   checkSeatLimit(inventory, data.userId, data.seatIds.length, maxSeatsPerUser);
@@ -97,13 +104,8 @@ const allocatorFor = (inventory: InventoryView, layout: VenueLayout): SeatAlloca
 
 const reserveBest = ({ data }: ReserveBest, inventory: InventoryView): SeatInventoryEvent[] => {
   const { eventId, bookingId, userId, quantity, seatType, seatTypes, section, layout, maxSeatsPerUser } = data;
-  if (inventory.closed) throw new DomainError('not-bookable', 'This event is cancelled; its seats cannot be booked');
-  const held = inventory.bookings.get(bookingId);
-  if (held) {
-    // A retried request (same Idempotency-Key) finds the seats chosen the first time.
-    if (held.length === quantity) return [];
-    throw new DomainError('unprocessable', 'This Idempotency-Key was used for another request');
-  }
+  // A retry finds the seats chosen the first time (the booking's request hash tells bodies apart once it is recorded).
+  if (alreadyReserved(inventory, bookingId, (held) => held.length === quantity)) return [];
   checkSeatLimit(inventory, userId, quantity, maxSeatsPerUser);
   const allocator = allocatorFor(inventory, layout);
   const request = { quantity, seatTypes, section: section ?? undefined };
