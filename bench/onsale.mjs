@@ -19,7 +19,7 @@ import { migrations } from '../dist/migrations/all.js';
 import { DEVELOPMENT_JWT_SECRET } from '../dist/src/config.js';
 import { PostgresEventStore } from '../dist/src/write/event-store/postgres.event-store.js';
 import { layoutOf } from '../dist/src/write/catalog/venue-layout.js';
-import { SeatAllocator } from '../dist/src/write/seat-inventory/best-available.js';
+import { loneSeats, SeatAllocator } from '../dist/src/write/seat-inventory/best-available.js';
 import { benchDatabase, machine, median, summary } from './support.mjs';
 
 const runs = Number(process.argv[2] ?? 1);
@@ -235,19 +235,10 @@ const onSale = async (port, eventId, bigEventId, isEventix) => {
 /** Weights of the categories buyers ask for: the share of the seats each has. */
 const CATEGORIES = [['VIP', 0.1], ['REGULAR', 0.4], ['ECONOMY', 0.5]];
 
-/** Available seats with no available seat next to them in their row: what best available tries not to leave. */
-const loneSeats = (seats) => {
-  const rows = new Map();
-  for (const seat of seats) {
-    const key = `${seat.section}|${seat.row}`;
-    rows.set(key, [...(rows.get(key) ?? []), seat]);
-  }
-  let lone = 0;
-  for (const row of rows.values()) {
-    const free = new Set(row.filter((s) => s.status === 'AVAILABLE').map((s) => s.number));
-    for (const number of free) if (!free.has(number - 1) && !free.has(number + 1)) lone++;
-  }
-  return lone;
+/** Available seats with no available seat next to them in their row, as the service defines them (best-available.ts). */
+const loneSeatsOf = (seats) => {
+  const free = new Set(seats.filter((s) => s.status === 'AVAILABLE').map((s) => s.seatId));
+  return layoutOf(seats).rows.reduce((sum, row) => sum + loneSeats(row, (id) => free.has(id)).length, 0);
 };
 
 /**
@@ -303,7 +294,7 @@ const bestAvailableSale = async (port, eventId, bigEventId) => {
   return {
     bookings, seatsSold, conflicts: collisions, notEnoughSeats: notEnough, errors, secondsToSellOut: seconds,
     bookingsPerSecond: bookings / seconds, seatsPerSecond: seatsSold / seconds, progress,
-    unsoldSeats: left.filter((s) => s.status === 'AVAILABLE').length, loneSeatsLeft: loneSeats(left),
+    unsoldSeats: left.filter((s) => s.status === 'AVAILABLE').length, loneSeatsLeft: loneSeatsOf(left),
     freeSeatsAtFirstRefusal: Object.values(freeAtFirstRefusal).reduce((a, b) => a + b, 0),
     ...timings(latencies, alone, underLoad, lags),
   };
