@@ -17,6 +17,7 @@ import { ReadModule } from './read/read.module.js';
 import { BookingModule } from './write/booking/booking.module.js';
 import { CatalogModule } from './write/catalog/catalog.module.js';
 import { PaymentModule } from './write/payment/payment.module.js';
+import { TicketsModule } from './write/tickets/tickets.module.js';
 import { ensureDatabase } from './database.js';
 import { HealthController } from './health.controller.js';
 import { HttpDrain } from './http-drain.js';
@@ -92,6 +93,7 @@ export class AppModule {
         CatalogModule,
         BookingModule,
         PaymentModule,
+        TicketsModule,
         KafkaModule,
         ProjectionsModule,
         ReadModule,

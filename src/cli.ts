@@ -13,13 +13,11 @@ import { type Environment, validateEnvironment } from './config.js';
 import { ensureDatabase } from './database.js';
 import { PROJECTORS } from './projections/projectors.js';
 import { type Bound, Rebuild } from './projections/replay.js';
-import { describeBooking, evolveBookingAudit, initialBookingAudit } from './read/booking/booking-state.js';
-import { bookingStream } from './write/booking/booking.events.js';
+import { describeBooking, evolveBookingAudit, initialBookingAudit, readBookingAudit, readStreams } from './read/booking/booking-state.js';
 import { showStream } from './write/catalog/show.events.js';
 import { openEventStore } from './write/event-store/event-store.module.js';
-import { comparePositions, type EventStore, normalizePosition, type Position, type Recorded } from './write/event-store/event-store.port.js';
+import { type EventStore, normalizePosition, type Position, type Recorded } from './write/event-store/event-store.port.js';
 import { expectedLink, GENESIS_HASH, verifyChain } from './write/event-store/log-hash.js';
-import { paymentIdOf, paymentStream } from './write/payment/payment.events.js';
 import { seatInventoryStream } from './write/seat-inventory/seat-inventory.events.js';
 
 /**
@@ -198,9 +196,8 @@ const oneLine = (event: Recorded) => {
 
 const audit = async (kind: 'booking' | 'event', id: string, options: { json?: boolean }) =>
   withContext(async ({ store }) => {
-    const streams = kind === 'booking' ? [bookingStream(id), paymentStream(paymentIdOf(id))] : [showStream(id), seatInventoryStream(id)];
-    const reads = await Promise.all(streams.map(async (stream) => ({ stream, ...(await store.readStream(stream)) })));
-    const events = reads.flatMap((r) => r.events).sort((a, b) => comparePositions(a.position, b.position));
+    const { streams: reads, events } =
+      kind === 'booking' ? await readBookingAudit(store, id) : await readStreams(store, [showStream(id), seatInventoryStream(id)]);
     if (events.length === 0) {
       out(`No ${kind} ${id} in the event log`);
       return false;
@@ -219,7 +216,7 @@ const audit = async (kind: 'booking' | 'event', id: string, options: { json?: bo
 const stateAsOf = async (id: string, options: { asOf: Date }) =>
   withContext(async ({ store }) => {
     const until = (events: Recorded[]) => events.filter((e) => Date.parse(e.metadata.occurredAt) <= options.asOf.getTime());
-    const events = [...(await store.readStream(bookingStream(id))).events, ...(await store.readStream(paymentStream(paymentIdOf(id)))).events];
+    const { events } = await readBookingAudit(store, id);
     const state = describeBooking(until(events).reduce(evolveBookingAudit, initialBookingAudit()));
     if (!state) {
       out(`booking ${id} did not exist at ${options.asOf.toISOString()}`);

@@ -28,13 +28,14 @@ describe('configuration', () => {
     [{ MAX_SEATS_PER_BOOKING: '0' }, 'MAX_SEATS_PER_BOOKING'],
     [{ SNAPSHOT_EVERY_EVENTS: '-1' }, 'SNAPSHOT_EVERY_EVENTS'],
     [{ AUTH_JWT_SECRET: 'short' }, 'AUTH_JWT_SECRET'],
+    [{ TICKET_KEY_SECRET: 'short' }, 'TICKET_KEY_SECRET'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
   ])('refuses %j, naming the variable', (raw, name) => {
     expect(() => validateEnvironment(raw)).toThrow(ConfigurationError);
     expect(() => validateEnvironment(raw)).toThrow(new RegExp(`${name}:`));
   });
 
-  it('refuses to run in production without JWKS, a webhook secret and a real payment provider', () => {
+  it('refuses to run in production without JWKS, a webhook secret, a ticket key secret and a real payment provider', () => {
     const error = (() => {
       try {
         validateEnvironment({ NODE_ENV: 'production' });
@@ -47,6 +48,7 @@ describe('configuration', () => {
       expect.stringContaining('AUTH_ISSUER is required in production'),
       expect.stringContaining('AUTH_AUDIENCE is required in production'),
       expect.stringContaining('PAYMENT_WEBHOOK_SECRET must be set in production'),
+      expect.stringContaining('TICKET_KEY_SECRET must be set in production'),
       expect.stringContaining('PAYMENT_PROVIDER=test is not allowed in production'),
     ]);
   });

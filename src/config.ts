@@ -8,6 +8,7 @@ import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, 
  */
 export const DEVELOPMENT_JWT_SECRET = 'eventix-development-jwt-secret-not-for-production';
 export const DEVELOPMENT_WEBHOOK_SECRET = 'eventix-development-webhook-secret-not-for-production';
+export const DEVELOPMENT_TICKET_KEY_SECRET = 'eventix-development-ticket-key-secret-not-for-production';
 
 const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
@@ -96,6 +97,10 @@ export class Environment {
   @IsString() @MinLength(32, { message: 'PAYMENT_WEBHOOK_SECRET must be at least 32 characters' })
   PAYMENT_WEBHOOK_SECRET: string = DEVELOPMENT_WEBHOOK_SECRET;
 
+  /** Encrypts the events' ticket signing keys at rest (docs/tickets.md); changing it makes the stored keys unreadable. */
+  @IsString() @MinLength(32, { message: 'TICKET_KEY_SECRET must be at least 32 characters' })
+  TICKET_KEY_SECRET: string = DEVELOPMENT_TICKET_KEY_SECRET;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 }
@@ -109,6 +114,9 @@ const productionProblems = (env: Environment): string[] => {
   }
   if (env.PAYMENT_WEBHOOK_SECRET === DEVELOPMENT_WEBHOOK_SECRET) {
     problems.push('PAYMENT_WEBHOOK_SECRET must be set in production (the development secret is public)');
+  }
+  if (env.TICKET_KEY_SECRET === DEVELOPMENT_TICKET_KEY_SECRET) {
+    problems.push('TICKET_KEY_SECRET must be set in production (the development secret is public, and it guards the keys that sign tickets)');
   }
   if (env.PAYMENT_PROVIDER === 'test') problems.push('PAYMENT_PROVIDER=test is not allowed in production');
   return problems;

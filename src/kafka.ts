@@ -10,6 +10,7 @@ export const topics = (env: Pick<Environment, 'KAFKA_TOPIC_PREFIX'>) => ({
   bookings: `${env.KAFKA_TOPIC_PREFIX}bookings`,
   payments: `${env.KAFKA_TOPIC_PREFIX}payments`,
   events: `${env.KAFKA_TOPIC_PREFIX}events`,
+  tickets: `${env.KAFKA_TOPIC_PREFIX}tickets`,
   paymentOutcomes: `${env.KAFKA_TOPIC_PREFIX}payment-outcomes`,
 });
 

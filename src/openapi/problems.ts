@@ -7,6 +7,11 @@ class PositionOfSeat {
   @ApiProperty({ type: 'integer', example: 12 }) number!: number;
 }
 
+class FirstScan {
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ example: 'North 3' }) gate!: string;
+}
+
 /** The health checks terminus reports (health.controller.ts), by name: each its `status` and what it found. */
 export const HEALTH_CHECKS = {
   type: 'object',
@@ -47,6 +52,21 @@ export class ProblemDetails {
 
   @ApiProperty({ required: false, type: 'integer', description: 'How many seats of the asked type (and section) are free, none of them in a block that size (not-enough-seats)' })
   available?: number;
+
+  @ApiProperty({ required: false, enum: ['ALREADY_ADMITTED', 'VOID'], description: 'Check-in only: why the ticket was not admitted' })
+  result?: 'ALREADY_ADMITTED' | 'VOID';
+
+  @ApiProperty({ required: false, type: FirstScan, description: 'Check-in, ALREADY_ADMITTED: the scan that admitted the ticket' })
+  firstScan?: FirstScan;
+
+  @ApiProperty({ required: false, enum: ['booking-not-confirmed', 'event-cancelled'], description: 'Check-in, VOID: why the ticket admits no one' })
+  reason?: string;
+
+  @ApiProperty({ required: false, format: 'uuid', description: 'Check-in: the ticket scanned' })
+  ticketId?: string;
+
+  @ApiProperty({ required: false, format: 'uuid', description: 'Check-in: its seat' })
+  seatId?: string;
 
   @ApiProperty({ ...HEALTH_CHECKS, required: false, description: 'Health checks only: each check and what it found' } as ApiPropertyOptions)
   checks?: Record<string, unknown>;

@@ -7,6 +7,7 @@ import type { ShowEvent } from '../write/catalog/show.events.js';
 import type { Recorded } from '../write/event-store/event-store.port.js';
 import { formatMoney } from '../write/money.js';
 import type { PaymentEvent } from '../write/payment/payment.events.js';
+import type { TicketEvent } from '../write/tickets/ticket.events.js';
 import type { Reactor } from './reactor.js';
 
 /** What leaves the service: docs/integration-events.md documents the envelope and every type. */
@@ -24,7 +25,7 @@ export type IntegrationEvent = {
 type Public = { topic: keyof ReturnType<typeof topics>; key: string; type: string; data: Record<string, unknown> };
 
 /** The public events and their public shape: internals (request fingerprints, say) stay inside. */
-type Published = BookingEvent | PaymentEvent | ShowEvent;
+type Published = BookingEvent | PaymentEvent | ShowEvent | TicketEvent;
 
 const toPublic = (event: Published): Public | undefined => {
   switch (event.type) {
@@ -49,6 +50,10 @@ const toPublic = (event: Published): Public | undefined => {
       return { topic: 'events', key: event.data.eventId, type: 'event.published', data: event.data };
     case 'EventCancelled':
       return { topic: 'events', key: event.data.eventId, type: 'event.cancelled', data: event.data };
+    case 'TicketAdmitted': {
+      const { ticketId, eventId, bookingId, seatId, gate, at, supersedes } = event.data;
+      return { topic: 'tickets', key: ticketId, type: 'ticket.admitted', data: { ticketId, eventId, bookingId, seatId, gate, scannedAt: at, supersedes: supersedes ?? null } };
+    }
     default:
       return undefined;
   }
@@ -64,7 +69,7 @@ const toPublic = (event: Published): Public | undefined => {
 export class KafkaPublisher implements Reactor<Published>, OnApplicationShutdown {
   readonly name = 'kafka-publisher';
   readonly handles = new Set<Published['type']>([
-    'BookingPlaced', 'BookingConfirmed', 'BookingCancelled', 'PaymentSucceeded', 'PaymentFailed', 'PaymentRefunded', 'EventPublished', 'EventCancelled',
+    'BookingPlaced', 'BookingConfirmed', 'BookingCancelled', 'PaymentSucceeded', 'PaymentFailed', 'PaymentRefunded', 'EventPublished', 'EventCancelled', 'TicketAdmitted',
   ]);
   private producer?: Promise<Producer>;
   private readonly topics: ReturnType<typeof topics>;

@@ -4,7 +4,14 @@ import { BookingQueries } from './booking/booking.queries.js';
 import { CatalogQueryController, SeatMapStreamController } from './catalog/catalog.controller.js';
 import { CatalogQueries } from './catalog/catalog.queries.js';
 import { SeatMapFeed } from './catalog/seat-map.feed.js';
+import { TicketQueryController } from './tickets/tickets.controller.js';
+import { TicketQueries } from './tickets/tickets.queries.js';
+import { TicketsModule } from '../write/tickets/tickets.module.js';
 
 /** The query API: reads the projected read models (and, for audit trails, the event store). */
-@Module({ controllers: [CatalogQueryController, SeatMapStreamController, BookingQueryController], providers: [CatalogQueries, SeatMapFeed, BookingQueries] })
+@Module({
+  imports: [TicketsModule],
+  controllers: [CatalogQueryController, SeatMapStreamController, BookingQueryController, TicketQueryController],
+  providers: [CatalogQueries, SeatMapFeed, BookingQueries, TicketQueries],
+})
 export class ReadModule {}

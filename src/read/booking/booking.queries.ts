@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { bookingStream } from '../../write/booking/booking.events.js';
 import { DomainError } from '../../write/domain-error.js';
-import { describeBooking, evolveBookingAudit, initialBookingAudit } from './booking-state.js';
-import { comparePositions, EVENT_STORE, type EventStore } from '../../write/event-store/event-store.port.js';
-import { paymentIdOf, paymentStream } from '../../write/payment/payment.events.js';
+import { describeBooking, evolveBookingAudit, initialBookingAudit, readBookingAudit } from './booking-state.js';
+import { EVENT_STORE, type EventStore } from '../../write/event-store/event-store.port.js';
 
 const BOOKING_COLUMNS = `b.id, b.event_id AS "eventId", b.status, b.total_amount::text AS "totalAmount", b.currency,
   b.ticket_reference AS "ticketReference", b.expires_at AT TIME ZONE 'UTC' AS "expiresAt",
@@ -39,27 +37,24 @@ export class BookingQueries {
   }
 
   /**
-   * The audit trail, from the event store itself: the booking's events and its payment's, in log
+   * The audit trail, from the event store itself: the booking's events, its payment's and its tickets', in log
    * order, each with the state after it (as `eventix state` tells it).
    */
   async history(bookingId: string, userId: string) {
-    const booking = await this.store.readStream(bookingStream(bookingId));
-    const owner = (booking.events[0]?.data as { userId?: string } | undefined)?.userId;
+    const { streams, events } = await readBookingAudit(this.store, bookingId);
+    const owner = (streams[0].events[0]?.data as { userId?: string } | undefined)?.userId;
     if (owner !== userId) throw new DomainError('not-found', 'No such booking');
-    const payment = await this.store.readStream(paymentStream(paymentIdOf(bookingId)));
     let state = initialBookingAudit();
-    return [...booking.events, ...payment.events]
-      .sort((a, b) => comparePositions(a.position, b.position))
-      .map((event) => ({
-        type: event.type,
-        occurredAt: event.metadata.occurredAt,
-        stream: event.streamName,
-        revision: Number(event.revision),
-        position: event.position,
-        schemaVersion: event.schemaVersion,
-        data: event.data,
-        metadata: event.metadata,
-        stateAfter: describeBooking((state = evolveBookingAudit(state, event))),
-      }));
+    return events.map((event) => ({
+      type: event.type,
+      occurredAt: event.metadata.occurredAt,
+      stream: event.streamName,
+      revision: Number(event.revision),
+      position: event.position,
+      schemaVersion: event.schemaVersion,
+      data: event.data,
+      metadata: event.metadata,
+      stateAfter: describeBooking((state = evolveBookingAudit(state, event))),
+    }));
   }
 }

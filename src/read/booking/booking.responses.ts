@@ -38,6 +38,18 @@ class PaymentState {
   @ApiProperty({ type: 'string', nullable: true }) failureReason!: string | null;
 }
 
+class ScanAt {
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty() gate!: string;
+}
+
+class Admission {
+  @ApiProperty({ format: 'uuid' }) ticketId!: string;
+  @ApiProperty({ format: 'uuid' }) seatId!: string;
+  @ApiProperty({ type: ScanAt, nullable: true, description: 'The scan that admitted the ticket' }) admitted!: ScanAt | null;
+  @ApiProperty({ type: 'integer', description: 'Scans of it refused as duplicates' }) duplicates!: number;
+}
+
 class BookingState {
   @ApiProperty({ enum: BOOKING_STATUSES, enumName: 'BookingStatus' }) status!: BookingStatus;
   @ApiProperty() userId!: string;
@@ -49,6 +61,7 @@ class BookingState {
   @ApiProperty({ type: 'string', nullable: true }) ticketReference!: string | null;
   @ApiProperty({ type: 'string', nullable: true, enum: CANCELLATION_REASONS, description: 'Why it was cancelled' })
   cancellation!: CancellationReason | null;
+  @ApiProperty({ type: Admission, isArray: true, description: 'Its tickets scanned at the door so far' }) admissions!: Admission[];
   @ApiProperty({ type: PaymentState, nullable: true }) payment!: PaymentState | null;
 }
 

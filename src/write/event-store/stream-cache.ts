@@ -117,15 +117,19 @@ export class StreamCache<State, Command, E extends Event> {
     return after;
   }
 
-  /** Records what this instance appended, so the next load does not read it back. */
-  record(stream: string, events: E[], revision: bigint, position: Position): void {
+  /**
+   * Records what this instance appended, so the next load does not read it back; answers the state
+   * now in memory (without these events only if another load's events came first: the next load reads them).
+   */
+  record(stream: string, events: E[], revision: bigint, position: Position): State {
     const entry = this.entryOf(stream);
     const first = revision - BigInt(events.length) + 1n;
-    if ((entry.revision === 'no_stream' ? -1n : entry.revision) !== first - 1n) return; // not next in line: the next load reads it
+    if ((entry.revision === 'no_stream' ? -1n : entry.revision) !== first - 1n) return entry.state; // not next in line
     entry.state = events.reduce(this.decider.evolve, entry.state);
     entry.revision = revision;
     entry.position = position;
     this.snapshotIfDue(stream, entry);
+    return entry.state;
   }
 
   /**

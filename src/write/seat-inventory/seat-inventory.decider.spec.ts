@@ -2,7 +2,8 @@ import { specification } from '../../../test/support/given.js';
 import { DomainError } from '../domain-error.js';
 import fc from 'fast-check';
 import { layoutOf } from '../catalog/venue-layout.js';
-import { type BatchOutcome, decideBatch, forgetDraft, type ReserveBest, type ReserveSeats, type SeatInventoryCommand, seatInventoryDecider, seatInventorySnapshot } from './seat-inventory.decider.js';
+import type { BatchOutcome } from '../event-store/command-batcher.js';
+import { decideBatch, forgetDraft, type ReserveBest, type ReserveSeats, type SeatInventoryCommand, seatInventoryDecider, seatInventorySnapshot } from './seat-inventory.decider.js';
 import type { SeatInventoryEvent, SeatsReleased, SeatsReserved } from './seat-inventory.events.js';
 
 const given = specification(seatInventoryDecider);
@@ -218,7 +219,7 @@ describe('seat inventory', () => {
       );
       fc.assert(
         fc.property(fc.array(command, { maxLength: 6 }), fc.array(command, { maxLength: 12 }), (before: SeatInventoryCommand[], batch: SeatInventoryCommand[]) => {
-          const decided = (commands: SeatInventoryCommand[]): BatchOutcome[] => {
+          const decided = (commands: SeatInventoryCommand[]): BatchOutcome<SeatInventoryEvent>[] => {
             const state = seatInventoryDecider.initialState();
             return commands.map((c) => {
               try {

@@ -1,4 +1,5 @@
 import { DomainError } from '../domain-error.js';
+import type { BatchOutcome } from '../event-store/command-batcher.js';
 import type { Decider } from '../event-store/handle-command.js';
 import type { SnapshotCodec } from '../event-store/snapshot-store.js';
 import type { SeatType } from '../catalog/venue.events.js';
@@ -316,8 +317,6 @@ class Draft<K, V> implements Table<K, V> {
   }
 }
 
-export type BatchOutcome = { events: SeatInventoryEvent[] } | { error: unknown };
-
 /**
  * Decides several commands against one state, as if each were appended before the next was
  * decided, without changing the state: the batch is appended at once, or not at all. The same
@@ -325,7 +324,7 @@ export type BatchOutcome = { events: SeatInventoryEvent[] } | { error: unknown }
  * is the one thing shared: it follows the draft, and is to be forgotten (forgetDraft) if the batch
  * is not appended.
  */
-export const decideBatch = (commands: SeatInventoryCommand[], state: SeatInventory): BatchOutcome[] => {
+export const decideBatch = (commands: SeatInventoryCommand[], state: SeatInventory): BatchOutcome<SeatInventoryEvent>[] => {
   const draft: InventoryView = {
     holders: new Draft(state.holders), bookings: new Draft(state.bookings), owners: new Draft(state.owners), seatsOfUser: new Draft(state.seatsOfUser),
     held: new Draft(state.held), holds: new Draft(state.holds), closed: state.closed, allocation: state.allocation,
