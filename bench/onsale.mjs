@@ -9,18 +9,14 @@
 // asking for a group of 1–4 seats of one category (POST /bookings with quantity and seatType) again and again, until
 // the service answers that no block that size is left; the service chooses, so nothing collides.
 // Usage: node bench/onsale.mjs [runs=1] [seats=10000] [clients=200]
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
-import { SignJWT } from 'jose';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { migrations } from '../dist/migrations/all.js';
-import { DEVELOPMENT_JWT_SECRET } from '../dist/src/config.js';
 import { PostgresEventStore } from '../dist/src/write/event-store/postgres.event-store.js';
 import { layoutOf } from '../dist/src/write/catalog/venue-layout.js';
 import { loneSeats, SeatAllocator } from '../dist/src/write/seat-inventory/best-available.js';
-import { benchDatabase, machine, median, summary } from './support.mjs';
+import { benchDatabase, httpClient, machine, median, percentile, startServer, stopServer, summary, token } from './support.mjs';
 
 const runs = Number(process.argv[2] ?? 1);
 const SEATS = Number(process.argv[3] ?? 10_000);
@@ -38,49 +34,7 @@ const ALONE_SAMPLES = 200;
  */
 const TIME_LIMIT_S = Number(process.env.ONSALE_TIME_LIMIT_S ?? 60);
 const TIME_LIMIT_MS = TIME_LIMIT_S * 1000;
-const agent = new Agent({ keepAlive: true, maxSockets: Math.max(CLIENTS, BUYERS) + 10 });
-const secret = new TextEncoder().encode(DEVELOPMENT_JWT_SECRET);
-const token = (sub, permissions = []) => new SignJWT({ permissions }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('2h').sign(secret);
-
-const http = (port, method, path, { body, auth, headers = {}, raw = false } = {}) =>
-  new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...headers } }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        if (raw) return resolve({ status: res.statusCode });
-        const text = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined });
-      });
-    });
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-
-const percentile = (values, p) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
-
-const startServer = async (script, env, port) => {
-  // ONSALE_CPU_PROFILE=<dir>: each server writes a V8 CPU profile there when it stops (to find what limits it).
-  const profile = process.env.ONSALE_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ONSALE_CPU_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, script], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', PORT: String(port), BOOKING_HOLD_SECONDS: '3600', MAX_SEATS_PER_BOOKING: '10', BOOKING_RATE_LIMIT: '0', MAX_SEATS_PER_USER_PER_EVENT: '10000', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; i < 150; i++) {
-    try {
-      const r = await http(port, 'GET', '/events/00000000-0000-4000-8000-000000000000/seat-map');
-      if (r.status === 404 || r.status === 200) return child;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${script} did not start`);
-};
-const stopServer = async (child) => {
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-};
+const { http } = httpClient(Math.max(CLIENTS, BUYERS) + 10);
 
 const layout = (count) =>
   Array.from({ length: count }, (_, i) => ({ row: `R${String(Math.floor(i / 100)).padStart(3, '0')}`, number: (i % 100) + 1, type: i < count * 0.1 ? 'VIP' : i < count * 0.5 ? 'REGULAR' : 'ECONOMY' }));

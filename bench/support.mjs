@@ -1,8 +1,11 @@
 // Shared by the benchmarks: a database of their own, the machine they ran on, and summaries.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import os from 'node:os';
+import { SignJWT } from 'jose';
 import pg from 'pg';
+import { DEVELOPMENT_JWT_SECRET } from '../dist/src/config.js';
 
 export const serverUrl = process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -40,4 +43,57 @@ export const median = (values) => {
 export const summary = (values, digits = 0) => {
   const f = (v) => v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   return `${f(median(values))} (${f(Math.min(...values))}–${f(Math.max(...values))})`;
+};
+
+const secret = new TextEncoder().encode(DEVELOPMENT_JWT_SECRET);
+/** A bearer token as the service accepts it outside production (HS256, the development secret). */
+export const token = (sub, permissions = []) => new SignJWT({ permissions }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('2h').sign(secret);
+
+/** JSON over HTTP to a service on 127.0.0.1, on keep-alive connections, at most `maxSockets` at once. */
+export const httpClient = (maxSockets) => {
+  const agent = new Agent({ keepAlive: true, maxSockets });
+  const http = (port, method, path, { body, auth, headers = {}, raw = false } = {}) =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...headers } }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          if (raw) return resolve({ status: res.statusCode });
+          const text = Buffer.concat(chunks).toString();
+          resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined });
+        });
+      });
+      req.on('error', reject);
+      if (payload) req.write(payload);
+      req.end();
+    });
+  return { http };
+};
+
+export const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+
+const { http: probe } = httpClient(2);
+
+/** Starts a service script on `port`; resolves once it answers HTTP. */
+export const startServer = async (script, env, port) => {
+  // ONSALE_CPU_PROFILE=<dir> (any bench): each server writes a V8 CPU profile there when it stops (to find what limits it).
+  const profile = process.env.ONSALE_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ONSALE_CPU_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, script], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', PORT: String(port), BOOKING_HOLD_SECONDS: '3600', MAX_SEATS_PER_BOOKING: '10', BOOKING_RATE_LIMIT: '0', MAX_SEATS_PER_USER_PER_EVENT: '10000', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 150; i++) {
+    try {
+      const r = await probe(port, 'GET', '/events/00000000-0000-4000-8000-000000000000/seat-map');
+      if (r.status === 404 || r.status === 200) return child;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${script} did not start`);
+};
+
+export const stopServer = async (child) => {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
 };

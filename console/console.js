@@ -1,4 +1,5 @@
-// The operator console: a live seat map and a booking's audit timeline, on the service's own API.
+// The operator console: a live seat map, the door's attendance and a booking's audit timeline, on
+// the service's own API.
 // Plain ES module, no framework and no build step. Data goes into the page as text (textContent),
 // never as HTML.
 const $ = (selector) => document.querySelector(selector);
@@ -30,6 +31,7 @@ $('#token-form').addEventListener('submit', (e) => {
   sessionStorage.setItem('eventix.token', $('#token').value.trim().replace(/^Bearer\s+/i, ''));
   $('#token').value = '';
   showWho();
+  refreshDoor(); // a token that may open the door: ask now, not at the next poll
 });
 
 // ---- Live seat map: drawn once from the snapshot, then only the seats that change are repainted.
@@ -248,6 +250,7 @@ const watch = (eventId) => {
     setState('loading', 'loading…');
     connect();
   } else setState('idle', 'not watching');
+  refreshDoor();
 };
 
 const loadEvents = async () => {
@@ -311,6 +314,117 @@ $('#best-form').addEventListener('submit', async (e) => {
     $('#best-submit').disabled = !map.eventId || map.seats.size === 0;
   }
 });
+
+// ---- Door: who has come in to the event shown, asked again every 2 s while the door view is open.
+const DOOR_POLL_MS = 2_000;
+const door = {
+  shown: false,
+  eventId: '', // the event whose figures are shown (or asked for)
+  run: 0, // the polling under way: each start or stop makes a new one, and an older one's answers and timers are dropped
+  timer: 0,
+};
+
+/** A message instead of the figures: never beside numbers that may no longer be true. */
+const doorMessage = (text, kind = 'info') => {
+  $('#door-message').dataset.kind = kind;
+  $('#door-message').textContent = text;
+  $('#door-figures').hidden = true;
+};
+
+const percent = (part, whole) => (whole > 0 ? Math.round((part / whole) * 100) : 0);
+
+/** A bar filled to `share` %; more than 100 (admissions of a booking cancelled since) fills it. */
+const fill = (bar, share) => {
+  bar.firstElementChild.style.width = `${Math.min(100, share)}%`;
+};
+
+/** Natural order, as a person reads gate names: "North 2" before "North 10". */
+const byGateName = (a, b) => a.localeCompare(b, undefined, { numeric: true });
+
+const showAttendance = ({ tickets, admitted, duplicates, byGate }) => {
+  $('#door-admitted').textContent = String(admitted);
+  $('#door-tickets').textContent = String(tickets);
+  $('#door-duplicates').textContent = String(duplicates);
+  $('#door-percent').textContent = `${percent(admitted, tickets)}%`;
+  fill($('#door-bar'), percent(admitted, tickets));
+  $('#door-bar').setAttribute('aria-valuemax', String(tickets));
+  $('#door-bar').setAttribute('aria-valuenow', String(admitted));
+  const gates = Object.entries(byGate).sort(([a], [b]) => byGateName(a, b));
+  const cell = (text) => Object.assign(document.createElement('td'), { textContent: text });
+  const rows = gates.map(([gate, count]) => {
+    const share = percent(count, admitted);
+    const bar = Object.assign(document.createElement('span'), { className: 'bar' });
+    bar.append(document.createElement('span'));
+    fill(bar, share);
+    const tr = document.createElement('tr');
+    const shareCell = cell(`${share}%`);
+    shareCell.prepend(bar, ' ');
+    tr.append(cell(gate), cell(String(count)), shareCell);
+    return tr;
+  });
+  if (rows.length === 0) {
+    const none = Object.assign(document.createElement('tr'), { className: 'empty' });
+    none.append(Object.assign(cell('no one admitted yet'), { colSpan: 3 }));
+    rows.push(none);
+  }
+  $('#door-gates tbody').replaceChildren(...rows);
+  $('#door-updated').textContent = `updated ${new Date().toLocaleTimeString()}, again every ${DOOR_POLL_MS / 1000} s`;
+  $('#door-message').textContent = '';
+  $('#door-figures').hidden = false;
+};
+
+const pollDoor = async (run) => {
+  try {
+    const response = await api(`/events/${encodeURIComponent(door.eventId)}/attendance`);
+    const answer = await response.json().catch(() => ({}));
+    if (run !== door.run) return; // closed, or another event chosen, while this was asked
+    if (response.ok) showAttendance(answer);
+    else if (response.status === 401 || response.status === 403)
+      doorMessage(`The door needs a token with checkin:write${response.status === 401 ? ': paste one above.' : '; this one has not got it.'}`, 'refused');
+    else if (response.status === 404) doorMessage('Unknown event: the service has no such event.', 'refused');
+    else doorMessage(`${response.status}: ${answer.detail ?? answer.title ?? response.statusText}`, 'refused');
+  } catch (error) {
+    if (run !== door.run) return;
+    doorMessage(`The service could not be reached: ${error.message}`, 'refused');
+  }
+  // Still asking after a refusal: a token pasted or a service back shows up by itself. The next
+  // poll is 2 s after this answer, not on a fixed interval, so a slow service never gets a pile of them.
+  if (run === door.run) door.timer = setTimeout(() => pollDoor(run), DOOR_POLL_MS);
+};
+
+/** Stops the polling under way, if any, and polls again from now for the event shown, if the view is open. */
+const refreshDoor = () => {
+  clearTimeout(door.timer);
+  const run = ++door.run;
+  if (door.eventId !== map.eventId) doorMessage('Loading…'); // not another event's figures, even for a moment
+  door.eventId = map.eventId;
+  if (!door.shown) return;
+  if (door.eventId) pollDoor(run);
+  else doorMessage('Choose an event above to see who has come in.');
+};
+
+$('#door-toggle').addEventListener('click', () => {
+  door.shown = !door.shown;
+  $('#door').hidden = !door.shown;
+  $('#door-toggle').setAttribute('aria-expanded', String(door.shown));
+  $('#door-toggle').textContent = door.shown ? 'Hide the door' : 'Show the door';
+  refreshDoor();
+});
+
+/** What the door shows, read from the page: null figures while a message stands in for them. */
+const doorShown = () => {
+  const figures = !$('#door').hidden && !$('#door-figures').hidden;
+  const number = (selector) => (figures ? Number($(selector).textContent) : null);
+  const rows = [...document.querySelectorAll('#door-gates tbody tr:not(.empty)')];
+  return {
+    shown: !$('#door').hidden,
+    message: $('#door-message').textContent,
+    admitted: number('#door-admitted'),
+    tickets: number('#door-tickets'),
+    duplicates: number('#door-duplicates'),
+    byGate: figures ? Object.fromEntries(rows.map((tr) => [tr.cells[0].textContent, Number(tr.cells[1].textContent)])) : null,
+  };
+};
 
 // ---- Audit timeline: a booking's events in order, who and why, and the state after each.
 const pre = (value) => Object.assign(document.createElement('pre'), { textContent: JSON.stringify(value, null, 2) });
@@ -398,6 +512,7 @@ window.eventixConsole = {
   received: () => map.received,
   disconnect,
   connect,
+  door: doorShown,
 };
 
 showWho();

@@ -19,6 +19,8 @@ import { openEventStore } from './write/event-store/event-store.module.js';
 import { type EventStore, normalizePosition, type Position, type Recorded } from './write/event-store/event-store.port.js';
 import { expectedLink, GENESIS_HASH, verifyChain } from './write/event-store/log-hash.js';
 import { seatInventoryStream } from './write/seat-inventory/seat-inventory.events.js';
+import { TicketKeys } from './write/tickets/ticket-keys.js';
+import { doorStream } from './write/tickets/ticket.events.js';
 
 /**
  * eventix: replay, audit and verify, over the service's own configuration (the same environment
@@ -197,7 +199,7 @@ const oneLine = (event: Recorded) => {
 const audit = async (kind: 'booking' | 'event', id: string, options: { json?: boolean }) =>
   withContext(async ({ store }) => {
     const { streams: reads, events } =
-      kind === 'booking' ? await readBookingAudit(store, id) : await readStreams(store, [showStream(id), seatInventoryStream(id)]);
+      kind === 'booking' ? await readBookingAudit(store, id) : await readStreams(store, [showStream(id), seatInventoryStream(id), doorStream(id)]);
     if (events.length === 0) {
       out(`No ${kind} ${id} in the event log`);
       return false;
@@ -242,6 +244,23 @@ const exportEvents = async (options: { stream?: string }) =>
     }
   });
 
+/** The event's ticket keys, as TicketKeys keeps them (ticketing.signing_keys, the private halves encrypted under TICKET_KEY_SECRET). */
+const ticketKeys = async (eventId: string, work: (keys: TicketKeys) => Promise<void>) =>
+  withContext(async ({ env, store }) => {
+    if ((await store.readStream(showStream(eventId))).revision === 'no_stream') {
+      out(`No event ${eventId} in the event log`);
+      process.exitCode = 1;
+      return;
+    }
+    const db = new DataSource({ type: 'postgres', url: env.DATABASE_URL, logging: false, extra: { max: 2, application_name: 'eventix-cli' } });
+    await db.initialize();
+    try {
+      await work(new TicketKeys(db, env));
+    } finally {
+      await db.destroy();
+    }
+  });
+
 const program = new Command('eventix')
   .description('Replay, audit and verify the Eventix event log and read models. Reads the same environment as the service (DATABASE_URL, EVENTSTORE_URL, …).')
   .showHelpAfterError()
@@ -267,7 +286,11 @@ const auditCommand = program.command('audit').description('The full history of a
 for (const kind of ['booking', 'event'] as const) {
   auditCommand
     .command(`${kind} <id>`)
-    .description(kind === 'booking' ? "a booking's events and its payment's, and whether their hash chains hold" : "an event's catalog events and its seat inventory, and whether their hash chains hold")
+    .description(
+      kind === 'booking'
+        ? "a booking's events, its payment's and its tickets' scans at the door, and whether their hash chains hold"
+        : "an event's catalog events, its seat inventory and its door, and whether their hash chains hold",
+    )
     .option('--json', 'as JSON')
     .action(async (id, options) => {
       if (!(await audit(kind, id, options))) process.exitCode = 1;
@@ -283,6 +306,30 @@ program
   .action(async (id, options) => {
     if (!(await stateAsOf(id, options))) process.exitCode = 1;
   });
+
+const ticketKeysCommand = program
+  .command('ticket-keys')
+  .description("An event's keys that sign its tickets (docs/tickets.md): list them, rotate to a new one, revoke one that leaked");
+ticketKeysCommand
+  .command('list <eventId>')
+  .description('the public keys that verify its tickets, the signing one first (a JWKS; made if the event has none yet)')
+  .action(async (eventId) => ticketKeys(eventId, async (keys) => void out(json({ keys: await keys.publicKeys(eventId) }))));
+ticketKeysCommand
+  .command('rotate <eventId>')
+  .description('a new signing key; tickets issued from now on carry it, and those issued before still verify with the old one')
+  .action(async (eventId) => ticketKeys(eventId, async (keys) => void out(json(await keys.rotate(eventId)))));
+ticketKeysCommand
+  .command('revoke <eventId> <kid>')
+  .description('tickets signed with this key are refused at the door from now on (each instance within a minute): issue them again')
+  .action(async (eventId, kid) =>
+    ticketKeys(eventId, async (keys) => {
+      if (await keys.revoke(eventId, kid)) out(`revoked ${kid}; GET /bookings/:id/tickets now signs with the event's current key`);
+      else {
+        out(`event ${eventId} has no key ${kid} that is not revoked already`);
+        process.exitCode = 1;
+      }
+    }),
+  );
 
 program
   .command('export')

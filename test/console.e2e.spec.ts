@@ -9,6 +9,8 @@ import { publishedEvent, type SeatOfVenue } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
 import { eventually } from './support/eventually.js';
 
+type Ticket = { ticketId: string; seatId: string; section: string; row: string; number: number; code: string; qrSvg: string };
+
 /** What console.js exposes to the page (window.eventixConsole), as far as this test asks it. */
 type ConsoleHooks = {
   seatStatus: (seatId: string) => string | undefined;
@@ -22,6 +24,8 @@ type ConsoleHooks = {
   received: () => { position: string; seatIds: string[] }[];
   disconnect: () => void;
   connect: () => void;
+  /** What the door view shows; null figures while a message stands in for them. */
+  door: () => { shown: boolean; message: string; admitted: number | null; tickets: number | null; duplicates: number | null; byGate: Record<string, number> | null };
 };
 declare global {
   interface Window {
@@ -39,7 +43,7 @@ const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i
  * The operator console in Debian's Chromium (global setup installs it; playwright-core drives it):
  * the seat map follows bookings made through the API without a reload, and a booking's timeline
  * shows each of its events; a venue's sections are drawn apart, an organiser's holds show live, and
- * a buyer books best available from the page.
+ * a buyer books best available from the page; the door view follows check-ins live.
  */
 describe('the operator console in a browser', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -286,5 +290,92 @@ describe('the operator console in a browser', () => {
     expect(await colours(held)).toEqual(held.map(() => palette.AVAILABLE));
     await page.waitForFunction(() => window.eventixConsole.counts().HELD === 0);
     expect(await page.evaluate(() => window.eventixConsole.counts())).toEqual({ AVAILABLE: 94, RESERVED: 2, SOLD: 0, HELD: 0, total: 96 });
+  });
+
+  it("shows the door's attendance live: admissions by gate and duplicates as gates scan, and polls only while open", async () => {
+    const night = await publishedEvent(app, 2, 10);
+    // dave's 2 seats, paid and confirmed: 2 tickets.
+    const dave = await bearer('auth0|dave', { expiresIn: '1h' });
+    const booked = await http()
+      .post('/bookings')
+      .set('authorization', dave)
+      .send({ eventId: night.eventId, seatIds: night.seats.slice(3, 5).map((s) => s.seatId) })
+      .expect(201);
+    await http().post(`/bookings/${booked.body.id}/payments`).set('authorization', dave).send({ paymentMethod: 'pm_card_visa' }).expect(202);
+    await eventually(async () => (await http().get(`/bookings/${booked.body.id}`).set('authorization', dave)).body.status === 'CONFIRMED' || undefined, 15_000, 'the confirmation');
+    const { tickets } = (await http().get(`/bookings/${booked.body.id}/tickets`).set('authorization', dave).expect(200)).body as { tickets: Ticket[] };
+    expect(tickets).toHaveLength(2);
+    const door = () => page.evaluate(() => window.eventixConsole.door());
+    const attendanceAsked: string[] = []; // the page's requests for attendance, of whatever event
+    const count = (request: { url: () => string }) => void (/\/attendance$/.test(request.url()) && attendanceAsked.push(request.url()));
+    page.on('request', count);
+
+    await page.goto(`${url}/console`);
+    // A buyer's token does not open the door: the page says what it needs, and shows no numbers.
+    await useToken(dave, 'auth0|dave');
+    await page.waitForSelector(`#event option[value="${night.eventId}"]`, { state: 'attached' });
+    await page.selectOption('#event', night.eventId);
+    expect(await page.isVisible('#door')).toBe(false);
+    await page.click('#door-toggle');
+    await page.waitForSelector('#door-message:has-text("The door needs a token with checkin:write")');
+    expect(await door()).toMatchObject({ shown: true, admitted: null, tickets: null, byGate: null });
+    expect(await page.isVisible('#door-figures')).toBe(false);
+
+    // Gate staff's token: the figures, without reopening the view.
+    const staff = await bearer('auth0|door-staff', { permissions: ['checkin:write'], expiresIn: '1h' });
+    await useToken(staff, 'auth0|door-staff');
+    await page.waitForSelector('#door-figures', { state: 'visible' });
+    expect(await door()).toEqual({ shown: true, message: '', admitted: 0, tickets: 2, duplicates: 0, byGate: {} });
+    expect(await page.innerText('#door-summary')).toMatch(/0\s*\/\s*2\s+admitted/);
+    await page.evaluate(() => (window.notReloaded = true));
+
+    // A gate scans one ticket: the door shows it by itself (the next poll), without a reload.
+    const scan = (code: string, gate: string) => http().post(`/events/${night.eventId}/check-ins`).set('authorization', staff).send({ code, gate });
+    expect((await scan(tickets[0].code, 'North 3').expect(200)).body).toMatchObject({ result: 'ADMITTED' });
+    await eventually(async () => (await door()).admitted === 1, 10_000, 'the admission on the page');
+    expect(await door()).toMatchObject({ admitted: 1, tickets: 2, duplicates: 0, byGate: { 'North 3': 1 } });
+    expect(await page.innerText('#door-summary')).toMatch(/1\s*\/\s*2\s+admitted \(50%\)/);
+    expect(await page.$$eval('#door-gates tbody tr', (rows) => rows.map((row) => (row as HTMLTableRowElement).cells[0].textContent))).toEqual(['North 3']);
+
+    // The same ticket again: refused, and counted as a duplicate.
+    expect((await scan(tickets[0].code, 'North 3').expect(409)).body).toMatchObject({ result: 'ALREADY_ADMITTED' });
+    await eventually(async () => (await door()).duplicates === 1, 10_000, 'the duplicate on the page');
+    expect(await door()).toMatchObject({ admitted: 1, tickets: 2, duplicates: 1, byGate: { 'North 3': 1 } });
+    expect(await page.innerText('#door-summary')).toContain('duplicates refused: 1');
+
+    // The other ticket at another gate: gates by name, every ticket in.
+    await scan(tickets[1].code, 'East 1').expect(200);
+    await eventually(async () => (await door()).admitted === 2, 10_000, 'the second admission on the page');
+    expect(await door()).toMatchObject({ admitted: 2, tickets: 2, duplicates: 1, byGate: { 'East 1': 1, 'North 3': 1 } });
+    expect(await page.$$eval('#door-gates tbody tr', (rows) => rows.map((row) => (row as HTMLTableRowElement).cells[0].textContent))).toEqual(['East 1', 'North 3']);
+    expect(await page.innerText('#door-summary')).toContain('(100%)');
+    expect(await page.evaluate(() => window.notReloaded)).toBe(true);
+    await page.locator('#door-section').screenshot({ path: `${SCREENSHOTS}/door.png` });
+
+    // Closed and opened, another event and back: one polling only, of the event shown, every 2 s.
+    const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await page.click('#door-toggle');
+    await page.click('#door-toggle');
+    await page.selectOption('#event', eventId);
+    await page.selectOption('#event', night.eventId);
+    await page.click('#door-toggle');
+    await page.click('#door-toggle');
+    await settle(500);
+    const before = attendanceAsked.length;
+    await settle(4_000);
+    const during = attendanceAsked.slice(before);
+    expect(during.length).toBeGreaterThanOrEqual(1);
+    expect(during.length).toBeLessThanOrEqual(2); // 2 s apart at least: 3 or more would be stacked pollers
+    expect(during.every((asked) => asked.endsWith(`/events/${night.eventId}/attendance`))).toBe(true);
+    expect(await door()).toMatchObject({ admitted: 2, tickets: 2, duplicates: 1 });
+
+    // Closed: no more asking.
+    await page.click('#door-toggle');
+    expect(await page.isVisible('#door')).toBe(false);
+    await settle(500);
+    const closed = attendanceAsked.length;
+    await settle(2_500);
+    expect(attendanceAsked.length).toBe(closed);
+    page.off('request', count);
   });
 });

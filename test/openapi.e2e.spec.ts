@@ -218,6 +218,39 @@ describe('the OpenAPI document, held to the real service', () => {
     });
   });
 
+  describe('tickets and the door', () => {
+    let gate: string;
+    let code: string;
+    beforeAll(async () => {
+      gate = await bearer('auth0|openapi-gate', { permissions: ['checkin:write'] });
+    });
+
+    it("issues a confirmed booking's tickets (200, and a PDF), not a cancelled one's (409)", async () => {
+      const tickets = await http().get(`/bookings/${daveBooking.id}/tickets`).set('authorization', dave).expect(200);
+      expect(tickets.body.tickets).toHaveLength(1);
+      code = tickets.body.tickets[0].code;
+      const pdf = await http().get(`/bookings/${daveBooking.id}/tickets.pdf`).set('authorization', dave).expect(200);
+      expect(pdf.headers['content-type']).toBe('application/pdf');
+      await http().get(`/bookings/${aliceBooking.id}/tickets`).set('authorization', alice).expect(409);
+    });
+
+    it('gives the public key (200) and the key set (200) of an event, 404 for an unknown one', async () => {
+      await http().get(`/events/${eventId}/ticket-key`).expect(200);
+      await http().get(`/events/${eventId}/ticket-keys`).expect(200);
+      await http().get(`/events/${randomUUID()}/ticket-key`).expect(404);
+    });
+
+    it('admits a ticket (200) once (409 ALREADY_ADMITTED), refuses a forged code (400), and counts attendance (200)', async () => {
+      const admitted = await http().post(`/events/${eventId}/check-ins`).set('authorization', gate).send({ code, gate: 'North' }).expect(200);
+      const again = await http().post(`/events/${eventId}/check-ins`).set('authorization', gate).send({ code, gate: 'South' }).expect(409);
+      expect(again.body.result).toBe('ALREADY_ADMITTED');
+      await http().post(`/events/${eventId}/check-ins`).set('authorization', gate).send({ code: `${code.slice(0, -2)}AA` }).expect(400);
+      await http().post(`/events/${randomUUID()}/check-ins`).set('authorization', gate).send({ code }).expect(404);
+      const attendance = await http().get(`/events/${eventId}/attendance`).set('authorization', gate).set('x-min-position', admitted.body.position).expect(200);
+      expect(attendance.body).toMatchObject({ tickets: 1, admitted: 1, byGate: { North: 1 } });
+    });
+  });
+
   describe("best available and the organiser's holds", () => {
     // By now: A1 free again (alice cancelled), B1 sold to dave; the rest free. A is VIP, B REGULAR.
     let holdId: string;
@@ -314,6 +347,8 @@ describe('the OpenAPI document, held to the real service', () => {
         ['addSeats', 'post', `/venues/${venueId}/seats`, async () => organiser, { seats: [{ row: 'C', number: 1, type: 'VIP', rank: -1 }] }],
         ['addSeats', 'post', `/venues/${venueId}/seats`, async () => organiser, { seats: [{ section: 'Left\nwing', row: 'C', number: 1, type: 'VIP' }] }],
         ['payBooking', 'post', `/bookings/${randomUUID()}/payments`, buyer, { paymentMethod: 'visa' }],
+        ['checkIn', 'post', `/events/${eventId}/check-ins`, async () => bearer('auth0|openapi-gate', { permissions: ['checkin:write'] }), { code: 'x'.repeat(2_049) }],
+        ['checkIn', 'post', `/events/${eventId}/check-ins`, async () => bearer('auth0|openapi-gate', { permissions: ['checkin:write'] }), { code: 'x', scannedAt: 'yesterday' }],
       ];
       for (const [operationId, method, path, token, body] of refused) {
         expect([operationId, requestBodyErrors(document, operationId, body)]).toEqual([operationId, expect.arrayContaining([expect.any(String)])]);

@@ -6,17 +6,17 @@ import { formatMoney } from '../../write/money.js';
 import { type Payment, paymentDecider } from '../../write/payment/payment.decider.js';
 import { paymentIdOf, paymentStream } from '../../write/payment/payment.events.js';
 import { type Ticket, ticketDecider } from '../../write/tickets/ticket.decider.js';
-import { type TicketEvent, ticketIdOf, ticketStream } from '../../write/tickets/ticket.events.js';
+import { doorStream, type TicketEvent } from '../../write/tickets/ticket.events.js';
 
 /** A booking as its audit sees it: its own stream, its payment's and its tickets', each folded by its decider. */
 export type BookingAudit = { booking: Booking; payment: Payment; tickets: ReadonlyMap<string, { seatId: string; ticket: Ticket; duplicates: number }> };
 
 export const initialBookingAudit = (): BookingAudit => ({ booking: bookingDecider.initialState(), payment: paymentDecider.initialState(), tickets: new Map() });
 
-/** Each event goes to the decider of its stream: the booking's own, a ticket's, or else its payment's. */
+/** Each event goes to the decider of its stream: the booking's own, its event's door (its tickets' scans), or else its payment's. */
 export const evolveBookingAudit = (state: BookingAudit, event: Recorded): BookingAudit => {
   if (event.streamName.startsWith(bookingStream(''))) return { ...state, booking: bookingDecider.evolve(state.booking, asDecided(event)) };
-  if (event.streamName.startsWith(ticketStream(''))) {
+  if (event.streamName.startsWith(doorStream(''))) {
     const scan = asDecided<TicketEvent>(event);
     const before = state.tickets.get(scan.data.ticketId);
     const ticket = ticketDecider.evolve(before?.ticket ?? ticketDecider.initialState(), scan);
@@ -27,14 +27,16 @@ export const evolveBookingAudit = (state: BookingAudit, event: Recorded): Bookin
 };
 
 /**
- * Every stream of a booking's audit, as stored: the booking's, its payment's, and its tickets'
- * (their ids follow from the booking's seats). `events`: all of them in log order.
+ * Every stream of a booking's audit, as stored: the booking's, its payment's, and its event's door
+ * (whole, for its hash chain). `events`: the booking's and its payment's, and the scans of its own
+ * tickets at the door, in log order.
  */
 export const readBookingAudit = async (store: EventStore, bookingId: string): Promise<AuditRead> => {
   const booking = await readStreams(store, [bookingStream(bookingId)]);
   const placed = booking.events.find((event) => event.type === 'BookingPlaced') as Recorded<BookingPlaced> | undefined;
-  const others = await readStreams(store, [paymentStream(paymentIdOf(bookingId)), ...(placed?.data.items ?? []).map(({ seatId }) => ticketStream(ticketIdOf(bookingId, seatId)))]);
-  return { streams: [...booking.streams, ...others.streams], events: [...booking.events, ...others.events].sort((a, b) => comparePositions(a.position, b.position)) };
+  const others = await readStreams(store, [paymentStream(paymentIdOf(bookingId)), ...(placed ? [doorStream(placed.data.eventId)] : [])]);
+  const ours = others.events.filter((event) => !event.streamName.startsWith(doorStream('')) || (event.data as TicketEvent['data']).bookingId === bookingId);
+  return { streams: [...booking.streams, ...others.streams], events: [...booking.events, ...ours].sort((a, b) => comparePositions(a.position, b.position)) };
 };
 
 export type AuditRead = { streams: (StreamRead & { stream: string })[]; events: Recorded[] };

@@ -1,7 +1,7 @@
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import type { IssuedTickets } from './tickets.queries.js';
-import { QR_OPTIONS } from './tickets.queries.js';
+import { QR_OPTIONS, qrSegments } from './tickets.queries.js';
 
 const A6 = 'A6';
 const MARGIN = 24;
@@ -42,7 +42,7 @@ export const ticketsPdf = (issued: IssuedTickets): Promise<Buffer> =>
 
 /** The code's QR modules as black squares in a `size`-wide square at (x, y). */
 const drawQr = (doc: PDFKit.PDFDocument, code: string, x: number, y: number, size: number) => {
-  const { modules } = QRCode.create(code, { errorCorrectionLevel: QR_OPTIONS.errorCorrectionLevel });
+  const { modules } = QRCode.create(qrSegments(code), { errorCorrectionLevel: QR_OPTIONS.errorCorrectionLevel });
   const count = modules.size + 2 * QR_OPTIONS.margin;
   const cell = size / count;
   for (let row = 0; row < modules.size; row++) {

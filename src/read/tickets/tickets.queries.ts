@@ -16,6 +16,13 @@ export type IssuedTickets = {
 /** Error correction M (15 % of the code may be damaged), the usual choice for a code on a phone screen or on paper. */
 export const QR_OPTIONS = { errorCorrectionLevel: 'M', margin: 2 } as const;
 
+/**
+ * A code as one byte-mode segment: what qrcode would choose for base64url text anyway (its
+ * alphanumeric mode has no lower case), without the search over mixed segments that takes a
+ * quarter of the time of making the QR code.
+ */
+export const qrSegments = (code: string): QRCode.QRCodeSegment[] => [{ data: Buffer.from(code, 'latin1'), mode: 'byte' }];
+
 @Injectable()
 export class TicketQueries {
   constructor(
@@ -57,7 +64,7 @@ export class TicketQueries {
     const issued = await this.tickets(bookingId, userId);
     const tickets = await Promise.all(
       issued.tickets.map(async ({ ticketId, seatId, section, row, number, code }) => ({
-        ticketId, seatId, section, row, number, code, qrSvg: await QRCode.toString(code, { ...QR_OPTIONS, type: 'svg' }),
+        ticketId, seatId, section, row, number, code, qrSvg: await QRCode.toString(qrSegments(code), { ...QR_OPTIONS, type: 'svg' }),
       })),
     );
     return { bookingId, eventId: issued.eventId, tickets };

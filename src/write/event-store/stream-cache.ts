@@ -7,7 +7,6 @@ import type { SnapshotCodec, SnapshotStore } from './snapshot-store.js';
 export type Snapshots<State> = { store: SnapshotStore; codec: SnapshotCodec<State>; everyEvents: number };
 
 type Entry<State> = Loaded<State> & {
-  lastUsed: number;
   /** The revision of the snapshot this state started from or last saved (-1n: none); unset until the snapshot store was asked. */
   snapshotAt?: bigint;
 };
@@ -77,7 +76,6 @@ export class StreamCache<State, Command, E extends Event> {
       entry.revision = event.revision;
       entry.position = event.position;
     }
-    entry.lastUsed = Date.now();
     this.snapshotIfDue(stream, entry);
     return entry;
   }
@@ -157,22 +155,16 @@ export class StreamCache<State, Command, E extends Event> {
     await store.save(stream, codec.version, { revision, lastHash: last.metadata.hash, state });
   }
 
+  /** The stream's entry, made the most recently used: the map's order is the order of use, so the first entry is the idlest. */
   private entryOf(stream: string) {
     let entry = this.entries.get(stream);
-    if (!entry) {
-      if (this.entries.size >= this.capacity) this.evictIdlest();
-      entry = { state: this.decider.initialState(), revision: 'no_stream', position: undefined, lastUsed: Date.now() };
-      this.entries.set(stream, entry);
+    if (entry) {
+      this.entries.delete(stream);
+    } else {
+      if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+      entry = { state: this.decider.initialState(), revision: 'no_stream', position: undefined };
     }
+    this.entries.set(stream, entry);
     return entry;
-  }
-
-  private evictIdlest(): void {
-    let idlest: string | undefined;
-    let oldest = Infinity;
-    for (const [stream, entry] of this.entries) {
-      if (entry.lastUsed < oldest) [idlest, oldest] = [stream, entry.lastUsed];
-    }
-    if (idlest !== undefined) this.entries.delete(idlest);
   }
 }

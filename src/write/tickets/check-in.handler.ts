@@ -5,12 +5,14 @@ import { type BookingEvent, bookingStream } from '../booking/booking.events.js';
 import { type Show, type ShowCommand, showDecider } from '../catalog/show.decider.js';
 import { type ShowEvent, showStream } from '../catalog/show.events.js';
 import { DomainError } from '../domain-error.js';
-import { CommandBatcher, decideInTurn } from '../event-store/command-batcher.js';
+import { Environment } from '../../config.js';
+import { CommandBatcher } from '../event-store/command-batcher.js';
 import { EVENT_STORE, type EventStore, type MessageContext, type Position } from '../event-store/event-store.port.js';
 import { asDecided } from '../event-store/handle-command.js';
 import { StreamCache } from '../event-store/stream-cache.js';
-import { scanOutcome, type Ticket, type TicketCommand, ticketDecider } from './ticket.decider.js';
-import { type TicketEvent, ticketIdOf, type TicketRef, ticketStream } from './ticket.events.js';
+import { SnapshotStore } from '../event-store/snapshot-store.js';
+import { decideDoorBatch, type Door, doorDecider, doorSnapshot, scanOutcome, type TicketCommand, ticketDecider } from './ticket.decider.js';
+import { doorStream, type TicketEvent, ticketIdOf, type TicketRef } from './ticket.events.js';
 import { invalidCode, TicketKeys } from './ticket-keys.js';
 
 /** A gate's scan: the code the QR holds, the gate's name, and when it scanned (null: now, as the gate is online). */
@@ -32,22 +34,30 @@ const CLOCK_TOLERANCE_MS = 60_000;
 /**
  * Check-in: a ticket admits once. The code is checked first (signature, event), then that its
  * booking is still confirmed and its event not cancelled; a void ticket writes nothing. The scan
- * is decided on the ticket's own stream, at the revision it was read at: two gates scanning one
- * ticket at once cannot both admit it, on one instance (their scans are decided in turn, in one
- * batch) or on several (the second append fails and is decided again on the first's event).
+ * is decided on the event's door stream, at the revision it was read at: two gates scanning one
+ * ticket at once cannot both admit it, on one instance (the scans that wait together are decided
+ * in turn, and appended in one call) or on several (the second append fails, and its batch is
+ * decided again on the first's events).
  */
 @CommandHandler(CheckInMessage)
 export class CheckInHandler implements ICommandHandler<CheckInMessage> {
   private readonly shows: StreamCache<Show, ShowCommand, ShowEvent>;
-  private readonly batcher: CommandBatcher<Ticket, TicketCommand, TicketEvent>;
+  private readonly doors: CommandBatcher<Door, TicketCommand, TicketEvent>;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly keys: TicketKeys,
+    snapshots: SnapshotStore,
+    env: Environment,
   ) {
     this.shows = new StreamCache(store, showDecider);
-    // A ticket is scanned once or twice, minutes apart: few states are worth keeping.
-    this.batcher = new CommandBatcher(store, new StreamCache(store, ticketDecider, { capacity: 1_000 }), { decideBatch: decideInTurn(ticketDecider) });
+    // A stadium's door stream grows by every scan: an instance that starts begins at its latest snapshot.
+    const everyEvents = env.SNAPSHOT_EVERY_EVENTS;
+    const doors = new StreamCache(store, doorDecider, {
+      capacity: 100,
+      snapshots: everyEvents > 0 ? { store: snapshots, codec: doorSnapshot, everyEvents } : undefined,
+    });
+    this.doors = new CommandBatcher(store, doors, { decideBatch: decideDoorBatch });
   }
 
   async execute({ request, context }: CheckInMessage): Promise<CheckedIn> {
@@ -62,8 +72,8 @@ export class CheckInHandler implements ICommandHandler<CheckInMessage> {
     if (show.status === 'CANCELLED') throw voided(ticket, 'The event is cancelled: its tickets admit no one', 'event-cancelled');
     const confirmedAt = await this.confirmedAt(ticket);
     const at = this.scanTime(request.scannedAt, confirmedAt);
-    const { events, state, position } = await this.batcher.execute(ticketStream(ticketId), { type: 'ScanTicket', data: { ...ticket, at, gate } }, context);
-    const outcome = scanOutcome({ at, gate }, events, state);
+    const { events, state, position } = await this.doors.execute(doorStream(eventId), { type: 'ScanTicket', data: { ...ticket, at, gate } }, context);
+    const outcome = scanOutcome({ at, gate }, events, state.get(ticketId) ?? ticketDecider.initialState());
     if (!outcome.admitted) {
       const { firstScan } = outcome;
       throw new DomainError('conflict', `This ticket was admitted at ${firstScan.at} through gate ${JSON.stringify(firstScan.gate)}`, {

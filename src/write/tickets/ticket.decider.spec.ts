@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { specification } from '../../../test/support/given.js';
 import { decideInTurn } from '../event-store/command-batcher.js';
-import { type ScanTicket, scanOutcome, ticketDecider } from './ticket.decider.js';
+import { decideDoorBatch, doorDecider, doorSnapshot, type ScanTicket, scanOutcome, ticketDecider } from './ticket.decider.js';
 import type { Scan, TicketEvent } from './ticket.events.js';
 
 const given = specification(ticketDecider);
@@ -35,4 +35,43 @@ describe('ticket at the door', () => {
         expect(scanOutcome({ at: at(earliest), gate: firstOfEarliest.gate }, [], state)).toEqual({ admitted: true });
       }),
     ));
+});
+
+describe("an event's door", () => {
+  const other = { ...ticket, ticketId: 't-2', seatId: 's-2' };
+  const scanOther = (minute: number, gate = 'North'): ScanTicket => ({ type: 'ScanTicket', data: { ...other, at: at(minute), gate } });
+
+  it('decides a batch as one scan after another, without changing the door until it is appended', () => {
+    const door = [admitted(1)].reduce(doorDecider.evolve, doorDecider.initialState());
+    const outcomes = decideDoorBatch([scanOther(3, 'East'), scan(4, 'South'), scanOther(2, 'West'), scanOther(2, 'West')], door);
+    expect(outcomes).toEqual([
+      { events: [{ type: 'TicketAdmitted', data: { ...other, at: at(3), gate: 'East' } }] },
+      { events: [duplicate(4, 'South', { at: at(1), gate: 'North' })] },
+      { events: [{ type: 'TicketAdmitted', data: { ...other, at: at(2), gate: 'West', supersedes: { at: at(3), gate: 'East' } } }] },
+      { events: [] },
+    ]);
+    expect([...door.keys()]).toEqual(['t-1']);
+  });
+
+  it('gives the same answers in one batch as one scan at a time', () =>
+    fc.assert(
+      fc.property(fc.array(fc.record({ other: fc.boolean(), minute: fc.integer({ min: 0, max: 9 }), gate: fc.constantFrom('North', 'South') }), { maxLength: 20 }), (scans) => {
+        const commands = scans.map((s) => (s.other ? scanOther(s.minute, s.gate) : scan(s.minute, s.gate)));
+        const oneByOne = doorDecider.initialState();
+        const alone = commands.map((command) => {
+          const events = doorDecider.decide(command, oneByOne);
+          events.forEach((event) => doorDecider.evolve(oneByOne, event));
+          return { events };
+        });
+        expect(decideDoorBatch(commands, doorDecider.initialState())).toEqual(alone);
+      }),
+    ));
+
+  it('keeps every ticket in its snapshot', () => {
+    const door = [admitted(10), duplicate(12, 'South', { at: at(10), gate: 'North' }), { type: 'TicketAdmitted', data: { ...other, at: at(11), gate: 'East' } } as TicketEvent].reduce(
+      doorDecider.evolve,
+      doorDecider.initialState(),
+    );
+    expect(doorSnapshot.fromSnapshot(JSON.parse(JSON.stringify(doorSnapshot.toSnapshot(door))))).toEqual(door);
+  });
 });

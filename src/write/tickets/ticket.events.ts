@@ -1,6 +1,10 @@
 import { v5 as uuidv5 } from 'uuid';
 
-/** What happens at the door to one ticket, as its stream `ticket-<ticketId>` records it. */
+/**
+ * What happens at an event's door, as its stream `door-<eventId>` records it: every scan of its
+ * tickets. One stream per event, not per ticket: the scans that arrive together are decided and
+ * appended together (bench/checkin.mjs measures both layouts, BENCHMARKS.md has the figures).
+ */
 export type Scan = { at: string; gate: string };
 export type TicketRef = { ticketId: string; eventId: string; bookingId: string; seatId: string };
 
@@ -13,7 +17,7 @@ export type TicketAdmitted = { type: 'TicketAdmitted'; data: TicketRef & Scan & 
 export type DuplicateScanRecorded = { type: 'DuplicateScanRecorded'; data: TicketRef & Scan & { firstScan: Scan } };
 export type TicketEvent = TicketAdmitted | DuplicateScanRecorded;
 
-export const ticketStream = (ticketId: string) => `ticket-${ticketId}`;
+export const doorStream = (eventId: string) => `door-${eventId}`;
 
 // Ticket ids follow from (booking, seat): the tickets of a booking are the same whenever they are
 // issued, and its audit finds their streams without an index.
