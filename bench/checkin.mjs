@@ -8,6 +8,7 @@
 // admissions decided through the service's CommandBatcher and deciders on a stream per ticket, and on one
 // stream per event (the service's layout).
 // Usage: node bench/checkin.mjs [runs=1] [tickets=20000] [gates=50]
+// CHECKIN_SERVICE=<path to dist/src/main.js>: the rush against another build (another commit's checkout), for a side-by-side comparison.
 import { createPublicKey, randomUUID, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { compactVerify, importJWK } from 'jose';
@@ -27,7 +28,7 @@ const PER_BOOKING = 10;
 const BUYERS = 50;
 /** Admissions decided in the stream-layout comparison. */
 const LAYOUT_ADMISSIONS = Math.min(TICKETS, 5_000);
-const { http } = httpClient(Math.max(GATES, BUYERS) + 10);
+const { http, close: closeHttp } = httpClient(Math.max(GATES, BUYERS) + 10);
 
 /** Runs `work(i)` for i in 0..count-1, `concurrency` at a time. */
 const pool = async (count, concurrency, work) => {
@@ -208,7 +209,7 @@ const results = [];
 for (let run = 0; run < runs; run++) {
   const database = await benchDatabase('checkin');
   const port = 3300 + run;
-  const server = await startServer('dist/src/main.js', { DATABASE_URL: database.url }, port);
+  const server = await startServer(process.env.CHECKIN_SERVICE ?? 'dist/src/main.js', { DATABASE_URL: database.url }, port);
   try {
     const event = await seedEvent(port, TICKETS);
     const { eventId } = event;
@@ -239,6 +240,8 @@ for (let run = 0; run < runs; run++) {
     await database.drop();
   }
 }
+
+closeHttp();
 
 const of = (pick) => results.map(pick);
 console.log(

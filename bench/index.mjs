@@ -1,7 +1,7 @@
 // npm run bench [-- scenario …]: runs the benchmarks (each a process of its own, printing JSON) and
 // writes BENCHMARKS.md: the machine, the date, the command and every figure as median (min–max).
-// Scenarios: event-store, onsale, replay, snapshot. Runs and sizes: BENCH_RUNS (see runsOf), REPLAY_EVENTS (1000000),
-// SNAPSHOT_EVENTS (200000).
+// Scenarios: event-store, onsale, checkin, replay, snapshot. Runs and sizes: BENCH_RUNS (see runsOf), REPLAY_EVENTS (1000000),
+// SNAPSHOT_EVENTS (200000), CHECKIN_TICKETS (20000).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { machine } from './support.mjs';
@@ -16,6 +16,7 @@ const snapshotEvents = process.env.SNAPSHOT_EVENTS ?? '200000';
 const scenarios = {
   'event-store': { args: ['bench/event-store.mjs', runsOf('1')], render: renderEventStore },
   onsale: { args: ['bench/onsale.mjs', runsOf('1')], render: renderOnSale },
+  checkin: { args: ['bench/checkin.mjs', runsOf('1'), process.env.CHECKIN_TICKETS ?? '20000'], render: renderCheckIn },
   replay: { args: ['bench/replay.mjs', replayEvents, runsOf('3')], render: renderReplay },
   snapshot: { args: ['bench/snapshot.mjs', snapshotEvents, runsOf('5')], render: renderSnapshot },
 };
@@ -164,6 +165,38 @@ otherwise be compared over its easiest part with the whole of another): Eventix 
 ÷ reference as written = **${r.ratios.overCommonSeatsVsAsWritten}**; with \`COMMAND_CONCURRENCY=32\` ÷ corrected reference = **${r.ratios.limitedOverCommonSeatsVsCorrectedReference}**.
 Over each sale's whole run (to sell-out or the limit): Eventix ÷ corrected reference = ${r.ratios.bookingsPerSecondVsCorrectedReference}, ÷ reference as written = ${r.ratios.bookingsPerSecondVsAsWritten}; with \`COMMAND_CONCURRENCY=32\` ÷ corrected reference = ${r.ratios.limitedBookingsPerSecondVsCorrectedReference}.
 Projection lag: a booking accepted (201 with its \`position\`) → \`GET /bookings/:id\` with \`X-Min-Position\` answers, for every 20th booking.`;
+}
+
+function renderCheckIn(r) {
+  const layouts = r.streamLayouts;
+  return `## Gate rush (check-in)
+
+One event of ${r.tickets.toLocaleString('en-US')} tickets, sold through the real path (bookings of 10 named seats, paid with the test provider,
+\`GET /bookings/:id/tickets\`), then scanned by **${r.gates} gates at once** (\`POST /events/:eventId/check-ins\`, each gate sending its next
+scan as soon as the last was answered): every ticket once, and ${r.secondScans.toLocaleString('en-US')} (5 %) a second time, at a random later moment,
+through another gate; ${r.scans.toLocaleString('en-US')} scans in all; ${r.runs} run(s). Double admissions are counted twice: tickets answered
+ADMITTED more than once, and tickets with more than one \`TicketAdmitted\` in the log.
+
+${table(['', 'figure'], [
+  ['scans/s', `**${r.scansPerSecond}**`],
+  ['scan latency p50 (ms)', r.latencyMs.p50],
+  ['scan latency p99 (ms)', `**${r.latencyMs.p99}**`],
+  ['answers', r.answers.map((a) => Object.entries(a).map(([status, n]) => `${n.toLocaleString('en-US')} × ${status}`).join(', ')).join('; ')],
+  ['double admissions (answers / log)', `**${r.doubleAdmissions.answers} / ${r.doubleAdmissions.log}**`],
+  ['tickets never admitted', r.ticketsNotAdmitted],
+  ['cores busy during the rush: service / gates / whole machine (of 2)', r.coresBusyDuringRush.map((c) => `${c.service} / ${c.bench} / ${c.machine}`).join('; ')],
+  ['per scan in PostgreSQL: transactions, rows inserted, rows updated', r.databasePerScan.map((d) => `${d.commits}, ${d.inserted}, ${d.updated}`).join('; ')],
+  ['selling the tickets: time (s)', r.sellOutSeconds],
+  ['GET /bookings/:id/tickets (10 tickets, QR codes) under the sale (ms)', r.ticketsIssueMsPerBooking],
+  ['offline verification, one core: codes/s with jose and the public JWK', `**${r.offlineVerificationPerSecond.jose}**`],
+  ['offline verification, one core: codes/s with node:crypto (Ed25519 over header.payload)', r.offlineVerificationPerSecond.nodeCrypto],
+])}
+
+**Where check-ins are decided: a stream per ticket, or one per event.** The same ${layouts.admissions.toLocaleString('en-US')} first scans from ${r.gates} gates at once,
+decided by the service's own CommandBatcher and deciders on its PostgreSQL event store (bench process, no HTTP): on a stream per ticket
+(each scan reads its ticket's stream and appends to it), **${layouts.perTicket.perSecond}/s** (p50 ${layouts.perTicket.p50} ms, p99 ${layouts.perTicket.p99} ms); on one stream per
+event, as the service does (the scans that wait together are decided in turn and appended in one call), **${layouts.perEvent.perSecond}/s** (p50 ${layouts.perEvent.p50} ms,
+p99 ${layouts.perEvent.p99} ms): **${layouts.perEventVsPerTicket}×**.`;
 }
 
 function renderEventStore(r) {

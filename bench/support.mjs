@@ -68,7 +68,7 @@ export const httpClient = (maxSockets) => {
       if (payload) req.write(payload);
       req.end();
     });
-  return { http };
+  return { http, close: () => agent.destroy() };
 };
 
 export const percentile = (values, p) => {

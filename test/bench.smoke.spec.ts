@@ -43,6 +43,17 @@ describeOnPostgresStore('benchmarks, smoke-sized', 'bench/*.mjs measure the Post
     recordFigure('bench smoke', 'on-sale (300 seats, 20 buyers): double-booked seats, Eventix / corrected reference', `${first(systems[eventix].doubleBookedSeats)} / ${first(systems[corrected].doubleBookedSeats)}`);
   }, 300_000);
 
+  it('gate rush: every ticket admitted once, the second scans refused, none admitted twice; both stream layouts measured', async () => {
+    const result = await bench(['bench/checkin.mjs', '1', '200', '10']);
+    expect(result.answers).toEqual([{ 200: 200, 409: 10 }]);
+    expect(result.doubleAdmissions).toEqual({ answers: 0, log: 0 });
+    expect(result.ticketsNotAdmitted).toBe(0);
+    expect(result.attendance).toMatchObject({ tickets: 200, admitted: 200, duplicates: 10 });
+    expect(first(result.offlineVerificationPerSecond.jose)).toBeGreaterThan(0);
+    expect(Number(result.streamLayouts.perEventVsPerTicket)).toBeGreaterThan(0);
+    recordFigure('bench smoke', 'gate rush (200 tickets, 10 gates): double admissions, answers / log', `${result.doubleAdmissions.answers} / ${result.doubleAdmissions.log}`);
+  }, 300_000);
+
   it('replay: rebuilds every read model from a seeded log, whose hash chains verify', async () => {
     // REPLAY_VERIFY_LOG: `eventix verify --log` over the bulk-imported log; a broken chain fails the script.
     const result = await bench(['bench/replay.mjs', '2000', '1'], { REPLAY_VERIFY_LOG: '1' });
