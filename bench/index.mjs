@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { machine } from './support.mjs';
 
-// Runs of each scenario: what fits in 10 minutes on 2 cores. The on-sale's two references stop at 60 s
+// Runs of each scenario: what fits in 10 minutes on 2 cores (about 12 on a slow hour, with the gate rush's 2⅓). The on-sale's two references stop at 60 s
 // (they would need minutes to sell 10,000 seats), and the event store's run is about two minutes, so they run
 // once; the replay (one seeding, ~25 s a replay) three times; the snapshot's first bookings (a service start each, ~4 s
 // without a snapshot) five times each. BENCH_RUNS=3 runs every scenario three times (~25 min).

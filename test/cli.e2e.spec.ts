@@ -77,7 +77,7 @@ describe('the eventix CLI', () => {
   });
 
   it('answers --help for every command', async () => {
-    for (const args of [[], ['replay'], ['verify'], ['audit'], ['audit', 'booking'], ['audit', 'event'], ['state', 'booking'], ['export']]) {
+    for (const args of [[], ['replay'], ['verify'], ['audit'], ['audit', 'booking'], ['audit', 'event'], ['state', 'booking'], ['export'], ['ticket-keys'], ['ticket-keys', 'rotate']]) {
       const { code, stdout } = await eventix(...args, '--help');
       expect({ args, code }).toEqual({ args, code: 0 });
       expect(stdout).toContain('Usage: eventix');
@@ -112,6 +112,42 @@ describe('the eventix CLI', () => {
     expect(one[0].metadata.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("shows a booking's scans at the door in its audit and its event's, and lists, rotates and revokes an event's ticket keys", async () => {
+    const http = () => request(app.getHttpServer());
+    const alice = await bearer('auth0|alice');
+    const [first, second] = (await http().get(`/bookings/${bookingId}/tickets`).set('authorization', alice).expect(200)).body.tickets;
+    const gate = await bearer('auth0|gate', { permissions: ['checkin:write'] });
+    await http().post(`/events/${eventId}/check-ins`).set('authorization', gate).send({ code: first.code, gate: 'North' }).expect(200);
+    await http().post(`/events/${eventId}/check-ins`).set('authorization', gate).send({ code: first.code, gate: 'South' }).expect(409);
+    const audit = JSON.parse((await eventix('audit', 'booking', bookingId, '--json')).stdout);
+    expect(audit.events.map((e: { type: string }) => e.type).slice(-2)).toEqual(['TicketAdmitted', 'DuplicateScanRecorded']);
+    expect(audit.chains).toContainEqual(expect.objectContaining({ stream: `door-${eventId}`, intact: true }));
+    const state = JSON.parse((await eventix('state', 'booking', bookingId, '--as-of', new Date().toISOString())).stdout);
+    expect(state.admissions).toEqual([
+      { ticketId: first.ticketId, seatId: first.seatId, admitted: { at: expect.any(String), gate: 'North' }, duplicates: 1 },
+    ]);
+    expect((await eventix('audit', 'event', eventId)).stdout).toContain(`hash chain of door-${eventId}: intact (2 events)`);
+
+    const listed = JSON.parse((await eventix('ticket-keys', 'list', eventId)).stdout).keys;
+    expect(listed).toHaveLength(1);
+    const rotated = JSON.parse((await eventix('ticket-keys', 'rotate', eventId)).stdout);
+    expect(rotated.kid).not.toBe(listed[0].kid);
+    expect(JSON.parse((await eventix('ticket-keys', 'list', eventId)).stdout).keys.map((k: { kid: string }) => k.kid)).toEqual([rotated.kid, listed[0].kid]);
+    expect((await eventix('ticket-keys', 'revoke', eventId, listed[0].kid)).code).toBe(0);
+    expect((await eventix('ticket-keys', 'revoke', eventId, listed[0].kid)).code).toBe(1);
+    expect((await eventix('ticket-keys', 'list', randomUUID())).code).toBe(1);
+    // The app's own cache keeps the revoked key up to a minute; a second instance reads the table afresh.
+    const other = await startApp({ DATABASE_URL: database.url });
+    try {
+      const refused = await request(other.getHttpServer()).post(`/events/${eventId}/check-ins`).set('authorization', gate).send({ code: second.code }).expect(400);
+      expect(refused.body.detail).toMatch(/not signed with a key of this event/);
+      const reissued = (await request(other.getHttpServer()).get(`/bookings/${bookingId}/tickets`).set('authorization', alice).expect(200)).body.tickets;
+      await request(other.getHttpServer()).post(`/events/${eventId}/check-ins`).set('authorization', gate).send({ code: reissued[1].code }).expect(200);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('replays while the API answers (never an empty seat map), then verify agrees; a tampered row is drift', async () => {
     let queries = 0;
     let replaying = true;
@@ -127,7 +163,7 @@ describe('the eventix CLI', () => {
     replaying = false;
     await reader;
     expect(replay.code).toBe(0);
-    expect(replay.stdout).toMatch(/replay: \d+ events into catalog, booking, payment in [\d.]+ s \(\d+ events\/s\)/);
+    expect(replay.stdout).toMatch(/replay: \d+ events into catalog, booking, payment, check-in in [\d.]+ s \(\d+ events\/s\)/);
     expect({ queries: queries > 5, problems }).toEqual({ queries: true, problems: [] });
 
     const agreed = await eventix('verify');

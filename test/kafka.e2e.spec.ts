@@ -25,11 +25,11 @@ describe('with Kafka', () => {
       await database?.drop();
     });
 
-    it('reserves, pays with pm_card_visa through the outcomes topic, confirms, and publishes it all in order', async () => {
+    it('reserves, pays with pm_card_visa through the outcomes topic, confirms, admits at the door, and publishes it all in order', async () => {
       const { eventId, seats } = await publishedEvent(app, 1, 4);
       const alice = await bearer('auth0|alice');
       const http = () => request(app.getHttpServer());
-      const topics = await collect(testBrokers(), [`${prefix}bookings`, `${prefix}payments`, `${prefix}events`]);
+      const topics = await collect(testBrokers(), [`${prefix}bookings`, `${prefix}payments`, `${prefix}events`, `${prefix}tickets`]);
       try {
         const booked = await http().post('/bookings').set('authorization', alice).send({ eventId, seatIds: [seats[0].seatId] }).expect(201);
         await http().post(`/bookings/${booked.body.id}/payments`).set('authorization', alice).send({ paymentMethod: 'pm_card_visa' }).expect(202);
@@ -41,6 +41,15 @@ describe('with Kafka', () => {
         // The outcome came in through Kafka, not the webhook.
         const [mark] = await app.get(DataSource).query(`SELECT event_type FROM booking.processed_events WHERE projector = 'payment-outcomes'`);
         expect(mark).toEqual({ event_type: 'payment.succeeded' });
+        const [ticket] = (await http().get(`/bookings/${booked.body.id}/tickets`).set('authorization', alice).expect(200)).body.tickets;
+        const gate = await bearer('auth0|gate', { permissions: ['checkin:write'] });
+        await http().post(`/events/${eventId}/check-ins`).set('authorization', gate).send({ code: ticket.code, gate: 'North' }).expect(200);
+        const admitted = await eventually(() => topics.received.find((m) => m.value.type === 'ticket.admitted'), 30_000, 'ticket.admitted');
+        expect(admitted).toMatchObject({
+          topic: `${prefix}tickets`,
+          key: ticket.ticketId,
+          value: { subject: ticket.ticketId, data: { ticketId: ticket.ticketId, eventId, bookingId: booked.body.id, seatId: seats[0].seatId, gate: 'North', scannedAt: expect.any(String), supersedes: null } },
+        });
 
         const declined = await http().post('/bookings').set('authorization', alice).send({ eventId, seatIds: [seats[1].seatId] }).expect(201);
         await http().post(`/bookings/${declined.body.id}/payments`).set('authorization', alice).send({ paymentMethod: 'pm_card_chargeDeclined' }).expect(202);
