@@ -225,6 +225,18 @@ describe('hostile input on every route', () => {
     await property(notAPosition.map((position) => ({ method: 'get' as const, path: `/events/${ids.eventId}/seat-map`, headers: { 'x-min-position': position } })), () => undefined);
   });
 
+  it('check-ins and tickets: codes, gates, scan times and ids', async () => {
+    const gate = await bearer('auth0|gate', { permissions: ['checkin:write'] });
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    // Shaped like a ticket of this event, signed by no key of it: every mutation of it is refused too.
+    const forged = `${part({ alg: 'EdDSA', kid: 'not-a-key', typ: 'eventix-ticket' })}.${part({ tid: ids.seatId, eid: ids.eventId, sid: ids.seatId, bid: ids.bookingId })}.${'A'.repeat(86)}`;
+    const scan = { code: forged, gate: 'North 3', scannedAt: new Date().toISOString() };
+    await property(mutated(scan).map((body) => ({ method: 'post' as const, path: `/events/${ids.eventId}/check-ins`, body })), () => gate);
+    await property(hostileSegment.map((id) => ({ method: 'post' as const, path: `/events/${id}/check-ins`, body: scan })), () => gate);
+    await property(fc.tuple(hostileSegment, fc.constantFrom('/ticket-key', '/ticket-keys', '/attendance')).map(([id, tail]) => ({ method: 'get' as const, path: `/events/${id}${tail}` })), () => gate);
+    await property(fc.tuple(hostileSegment, fc.constantFrom('/tickets', '/tickets.pdf')).map(([id, tail]) => ({ method: 'get' as const, path: `/bookings/${id}${tail}` })), () => alice);
+  });
+
   it('tokens whose sub is longer than a user id column holds (256 and 10,000 characters): 401, nothing written', async () => {
     for (const length of [256, 10_000]) {
       const buyer = await bearer('b'.repeat(length));
