@@ -163,7 +163,7 @@ describe('read side through HTTP', () => {
     const health = await get('/health').expect(200);
     expect(health.body.info.projections).toEqual({
       status: 'up',
-      projectors: ['catalog', 'booking', 'payment'].map((projector) => ({ projector, runsHere: true, position: expect.any(String), parked: 0, fault: null })),
+      projectors: ['catalog', 'booking', 'payment', 'check-in'].map((projector) => ({ projector, runsHere: true, position: expect.any(String), parked: 0, fault: null })),
     });
   });
 });

@@ -44,7 +44,8 @@ type Waiting<Command, State, E> = {
 type Queue<Command, State, E> = { stream: string; waiting: Waiting<Command, State, E>[]; running: boolean };
 
 const MAX_BATCH = 256;
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 12;
+const IMMEDIATE_RETRIES = 4;
 const MAX_PAUSE_MS = 100;
 
 /**
@@ -120,10 +121,11 @@ export class CommandBatcher<State, Command, E extends Event> {
         return;
       } catch (error) {
         if (decidedOn !== undefined) this.decision.forgetDraft?.(decidedOn);
-        // Another instance appended first: read what it wrote and decide the batch again, after a
-        // random pause that grows with each lost race, so that two instances do not keep colliding.
+        // Another instance appended first: read what it wrote and decide the batch again. At once:
+        // the winner is still answering its batch, so the loser's retry usually goes next. Only after
+        // several lost races in a row, a random pause, in case two instances have fallen into step.
         if (error instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) {
-          await pause(Math.random() * Math.min(MAX_PAUSE_MS, 2 ** attempt));
+          if (attempt >= IMMEDIATE_RETRIES) await pause(Math.random() * Math.min(MAX_PAUSE_MS, 2 ** attempt));
           continue;
         }
         for (const waiting of batch) waiting.reject(error);
