@@ -52,6 +52,7 @@ export const openApiDocument = (app: INestApplication, env: Pick<Environment, 'M
     .addTag('catalog', 'Venues, seats and events; the public catalog and seat maps')
     .addTag('bookings', "Holding seats, cancelling, and a buyer's bookings")
     .addTag('payments', 'Paying for a booking, and the payment provider\'s webhook')
+    .addTag('tickets', "A confirmed booking's tickets, the keys gates verify them with, check-in at the door and attendance")
     .addTag('operations', 'Health and metrics')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "The token's `sub` is the user; `permissions` holds what it may do" })
     .build();
