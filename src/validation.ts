@@ -1,5 +1,5 @@
 import { type ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
-import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
+import { buildMessage, Matches, ValidateBy, type ValidationOptions } from 'class-validator';
 import { DECIMAL } from './write/money.js';
 
 /** Deeper than any body of this API (the deepest, the webhook's, is 3): class-transformer recurses, so 5,000 levels would blow the stack. */
@@ -17,6 +17,12 @@ export const characters = (text: string): number => {
   for (const _ of text) count++;
   return count;
 };
+
+/**
+ * No control characters (C0 and DEL): names shown on a plan, a ticket or a gate's screen. A @Matches,
+ * so that the OpenAPI document states the same pattern.
+ */
+export const NoControlCharacters = (): PropertyDecorator => Matches(/^[^\u0000-\u001f\u007f]*$/, { message: '$property must not hold control characters' });
 
 /**
  * At most `max` characters, as the varchar(max) column that stores the value counts them.

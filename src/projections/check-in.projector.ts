@@ -1,7 +1,7 @@
 import type { TicketEvent } from '../write/tickets/ticket.events.js';
 import { nameUuid, occurredAt, type Projector, type Row, sql } from './projector.js';
 
-// A scan's row id follows from (ticket, gate, time), which the ticket's stream records once: a rebuild gives the same ids.
+// A scan's row id follows from (ticket, gate, time), which the door records once per ticket: a rebuild gives the same ids.
 const scanId = (ticketId: string, gate: string, at: string) => nameUuid(`${gate}\n${at}`, ticketId);
 
 /**

@@ -8,7 +8,7 @@ import { paymentIdOf, paymentStream } from '../../write/payment/payment.events.j
 import { type Ticket, ticketDecider } from '../../write/tickets/ticket.decider.js';
 import { doorStream, type TicketEvent } from '../../write/tickets/ticket.events.js';
 
-/** A booking as its audit sees it: its own stream, its payment's and its tickets', each folded by its decider. */
+/** A booking as its audit sees it: its own stream, its payment's, and its tickets' scans at the door, each folded by its decider. */
 export type BookingAudit = { booking: Booking; payment: Payment; tickets: ReadonlyMap<string, { seatId: string; ticket: Ticket; duplicates: number }> };
 
 export const initialBookingAudit = (): BookingAudit => ({ booking: bookingDecider.initialState(), payment: paymentDecider.initialState(), tickets: new Map() });

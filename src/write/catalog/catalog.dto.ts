@@ -19,7 +19,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { SEAT_TYPES, type SeatType } from './venue.events.js';
-import { IsAmount, MaxCharacters } from '../../validation.js';
+import { IsAmount, MaxCharacters, NoControlCharacters } from '../../validation.js';
 import { MAX_SEAT_RANK, MAX_SECTION_CHARACTERS } from './venue-layout.js';
 
 /**
@@ -40,7 +40,7 @@ export class CreateVenueBody {
 
 export class SeatBody {
   @ApiProperty({ example: 'Block 104', description: 'Absent or "": the venue has no sections. A position (section, row, number) holds one seat' })
-  @IsOptional() @IsString() @MaxCharacters(MAX_SECTION_CHARACTERS) @Matches(/^[^\u0000-\u001f\u007f]*$/, { message: 'section must not hold control characters' })
+  @IsOptional() @IsString() @MaxCharacters(MAX_SECTION_CHARACTERS) @NoControlCharacters()
   section?: string;
 
   @ApiProperty({ example: 'A' }) @IsString() @Matches(/^[A-Za-z0-9-]{1,10}$/, { message: 'row must be 1 to 10 letters, digits or dashes' })

@@ -20,6 +20,6 @@ export type TicketEvent = TicketAdmitted | DuplicateScanRecorded;
 export const doorStream = (eventId: string) => `door-${eventId}`;
 
 // Ticket ids follow from (booking, seat): the tickets of a booking are the same whenever they are
-// issued, and its audit finds their streams without an index.
+// issued, and nothing is stored per ticket until it is scanned.
 const TICKET_NAMESPACE = 'c3f6b1de-2a51-4e0c-9d84-6f0d5e2b7a31';
 export const ticketIdOf = (bookingId: string, seatId: string) => uuidv5(`${bookingId}\n${seatId}`, TICKET_NAMESPACE);

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsISO8601, IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
-import { MaxCharacters } from '../../validation.js';
+import { IsISO8601, IsNotEmpty, IsOptional, IsString } from 'class-validator';
+import { MaxCharacters, NoControlCharacters } from '../../validation.js';
 import { MAX_CODE_LENGTH } from './ticket-keys.js';
 
 export const MAX_GATE_CHARACTERS = 100;
@@ -11,7 +11,7 @@ export class CheckInBody {
   code!: string;
 
   @ApiProperty({ required: false, description: 'The gate that scanned it (absent: "unnamed"); attendance counts admissions by gate', example: 'North 3', maxLength: MAX_GATE_CHARACTERS })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxCharacters(MAX_GATE_CHARACTERS) @Matches(/^[^\u0000-\u001f\u007f]*$/, { message: 'gate must not hold control characters' })
+  @IsOptional() @IsString() @IsNotEmpty() @MaxCharacters(MAX_GATE_CHARACTERS) @NoControlCharacters()
   gate?: string;
 
   @ApiProperty({
