@@ -18,6 +18,7 @@ import { BookingModule } from './write/booking/booking.module.js';
 import { CatalogModule } from './write/catalog/catalog.module.js';
 import { PaymentModule } from './write/payment/payment.module.js';
 import { TicketsModule } from './write/tickets/tickets.module.js';
+import { WebhooksModule } from './write/webhooks/webhooks.module.js';
 import { ensureDatabase } from './database.js';
 import { HealthController } from './health.controller.js';
 import { HttpDrain } from './http-drain.js';
@@ -94,6 +95,7 @@ export class AppModule {
         BookingModule,
         PaymentModule,
         TicketsModule,
+        WebhooksModule,
         KafkaModule,
         ProjectionsModule,
         ReadModule,

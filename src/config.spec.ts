@@ -29,13 +29,16 @@ describe('configuration', () => {
     [{ SNAPSHOT_EVERY_EVENTS: '-1' }, 'SNAPSHOT_EVERY_EVENTS'],
     [{ AUTH_JWT_SECRET: 'short' }, 'AUTH_JWT_SECRET'],
     [{ TICKET_KEY_SECRET: 'short' }, 'TICKET_KEY_SECRET'],
+    [{ OUTBOUND_WEBHOOK_KEY: 'short' }, 'OUTBOUND_WEBHOOK_KEY'],
+    [{ WEBHOOK_TIMEOUT_SECONDS: '0' }, 'WEBHOOK_TIMEOUT_SECONDS'],
+    [{ WEBHOOK_CONCURRENCY: '1.5' }, 'WEBHOOK_CONCURRENCY'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
   ])('refuses %j, naming the variable', (raw, name) => {
     expect(() => validateEnvironment(raw)).toThrow(ConfigurationError);
     expect(() => validateEnvironment(raw)).toThrow(new RegExp(`${name}:`));
   });
 
-  it('refuses to run in production without JWKS, a webhook secret, a ticket key secret and a real payment provider', () => {
+  it('refuses to run in production without JWKS, a webhook secret, a ticket key secret, an outbound webhook key and a real payment provider', () => {
     const error = (() => {
       try {
         validateEnvironment({ NODE_ENV: 'production' });
@@ -49,6 +52,7 @@ describe('configuration', () => {
       expect.stringContaining('AUTH_AUDIENCE is required in production'),
       expect.stringContaining('PAYMENT_WEBHOOK_SECRET must be set in production'),
       expect.stringContaining('TICKET_KEY_SECRET must be set in production'),
+      expect.stringContaining('OUTBOUND_WEBHOOK_KEY must be set in production'),
       expect.stringContaining('PAYMENT_PROVIDER=test is not allowed in production'),
     ]);
   });

@@ -9,6 +9,7 @@ import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, 
 export const DEVELOPMENT_JWT_SECRET = 'eventix-development-jwt-secret-not-for-production';
 export const DEVELOPMENT_WEBHOOK_SECRET = 'eventix-development-webhook-secret-not-for-production';
 export const DEVELOPMENT_TICKET_KEY_SECRET = 'eventix-development-ticket-key-secret-not-for-production';
+export const DEVELOPMENT_OUTBOUND_WEBHOOK_KEY = 'eventix-development-outbound-webhook-key-not-for-production';
 
 const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
@@ -101,6 +102,29 @@ export class Environment {
   @IsString() @MinLength(32, { message: 'TICKET_KEY_SECRET must be at least 32 characters' })
   TICKET_KEY_SECRET: string = DEVELOPMENT_TICKET_KEY_SECRET;
 
+  /** Derives each outbound webhook's signing secret (docs/integration-events.md); changing it changes every subscription's secret. */
+  @IsString() @MinLength(32, { message: 'OUTBOUND_WEBHOOK_KEY must be at least 32 characters' })
+  OUTBOUND_WEBHOOK_KEY: string = DEVELOPMENT_OUTBOUND_WEBHOOK_KEY;
+
+  /** An outbound webhook's request, from connecting to the end of the answer, fails after this long. */
+  @Min(0.1) @Max(60) @IsNumber()
+  WEBHOOK_TIMEOUT_SECONDS: number = 10;
+
+  /** A delivery that failed is tried again after this, doubling each time up to WEBHOOK_RETRY_MAX_SECONDS (with jitter). */
+  @Min(0.01) @Max(3_600) @IsNumber()
+  WEBHOOK_RETRY_BASE_SECONDS: number = 1;
+
+  @Min(0.01) @Max(86_400) @IsNumber()
+  WEBHOOK_RETRY_MAX_SECONDS: number = 600;
+
+  /** A subscription whose deliveries have failed for this long is marked failing (/health, /metrics); it goes on being tried. */
+  @Min(1) @Max(2_592_000) @IsNumber()
+  WEBHOOK_FAILING_AFTER_SECONDS: number = 86_400;
+
+  /** Requests in flight to one subscription's endpoint at once (different bookings; one booking's events go one after another). */
+  @Min(1) @Max(64) @IsInt()
+  WEBHOOK_CONCURRENCY: number = 8;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 }
@@ -117,6 +141,9 @@ const productionProblems = (env: Environment): string[] => {
   }
   if (env.TICKET_KEY_SECRET === DEVELOPMENT_TICKET_KEY_SECRET) {
     problems.push('TICKET_KEY_SECRET must be set in production (the development secret is public, and it guards the keys that sign tickets)');
+  }
+  if (env.OUTBOUND_WEBHOOK_KEY === DEVELOPMENT_OUTBOUND_WEBHOOK_KEY) {
+    problems.push('OUTBOUND_WEBHOOK_KEY must be set in production (the development key is public, and every outbound webhook secret derives from it)');
   }
   if (env.PAYMENT_PROVIDER === 'test') problems.push('PAYMENT_PROVIDER=test is not allowed in production');
   return problems;

@@ -4,6 +4,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthI
 import { DataSource } from 'typeorm';
 import { HEALTH_CHECKS } from './openapi/problems.js';
 import { ProjectionsService } from './projections/projections.service.js';
+import { WebhookDispatcher } from './projections/webhooks/webhook-dispatcher.js';
 import { EVENT_STORE, type EventStore } from './write/event-store/event-store.port.js';
 
 const PUBLISHER_LAG_DEGRADED_SECONDS = 10;
@@ -32,6 +33,7 @@ export class HealthController implements OnModuleDestroy {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projections: ProjectionsService,
     private readonly db: DataSource,
+    private readonly webhooks: WebhookDispatcher,
   ) {}
 
   onModuleDestroy() {
@@ -43,11 +45,11 @@ export class HealthController implements OnModuleDestroy {
   @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({
     summary: 'Health of everything this instance depends on',
-    description: 'The event store, the read-model database, each projector (where it is, what it parked), the Kafka publisher, and money waiting on the payment provider. 503 when the event store or the database is down.',
+    description: 'The event store, the read-model database, each projector (where it is, what it parked), the Kafka publisher, money waiting on the payment provider, and each outbound webhook. 503 when the event store or the database is down.',
   })
   @ApiOkResponse({ type: HealthReport })
   getHealth() {
-    return this.health.check([this.eventStoreHealth, this.databaseHealth, () => this.projectionsHealth(), () => this.kafkaHealth(), () => this.paymentsHealth()]);
+    return this.health.check([this.eventStoreHealth, this.databaseHealth, () => this.projectionsHealth(), () => this.kafkaHealth(), () => this.paymentsHealth(), () => this.webhooksHealth()]);
   }
 
   /** Liveness: the process answers. Restart it only when this fails; a database outage is not a reason to. */
@@ -112,5 +114,15 @@ export class HealthController implements OnModuleDestroy {
     );
     const session = this.indicators.check('payments');
     return payments.refundsRetrying > 0 || payments.unmatchedOutcomes > 0 ? session.degraded(payments) : session.up(payments);
+  }
+
+  /**
+   * Each outbound webhook's delivery: degraded while one is failing (its endpoint has refused events
+   * for WEBHOOK_FAILING_AFTER_SECONDS); nothing is lost meanwhile, and the service is not down for it.
+   */
+  private async webhooksHealth() {
+    const webhooks = await this.webhooks.health();
+    const session = this.indicators.check('webhooks');
+    return webhooks.some((webhook) => webhook.state === 'failing' || webhook.fault) ? session.degraded({ webhooks }) : session.up({ webhooks });
   }
 }

@@ -13,7 +13,10 @@ import { type Event, type EventStore, EventStoreRefusedError, type Position, typ
  */
 export type Follower = {
   name: string;
-  apply(batch: Recorded[], from: string, moved: (position: string) => void): Promise<void>;
+  /** Where a follower without a checkpoint starts: after this position ('' or absent: the log's start). */
+  startAfter?: string;
+  /** `signal` aborts when the runner stops or loses its lock: a follower that waits (a retry's pause) must give up then. */
+  apply(batch: Recorded[], from: string, moved: (position: string) => void, signal: AbortSignal): Promise<void>;
 };
 
 /**
@@ -128,12 +131,12 @@ export class LogRunner {
 
   private async follow(signal: AbortSignal): Promise<void> {
     const { name } = this.follower;
-    await this.dataSource.query(`INSERT INTO projections.checkpoints (projector) VALUES ($1) ON CONFLICT DO NOTHING`, [name]);
+    await this.dataSource.query(`INSERT INTO projections.checkpoints (projector, position) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [name, this.follower.startAfter ?? '']);
     const [{ position }] = await this.dataSource.query(`SELECT position FROM projections.checkpoints WHERE projector = $1`, [name]);
     this.moved(position);
     const events = this.store.subscribeToAll({ after: position === '' ? undefined : (position as Position), signal });
     for await (const batch of inBatches(events, BATCH_SIZE, signal)) {
-      await this.follower.apply(batch, this.status.position, (to) => this.moved(to));
+      await this.follower.apply(batch, this.status.position, (to) => this.moved(to), signal);
       this.status.lastError = null;
       this.status.fault = null;
     }

@@ -7,11 +7,13 @@ import { SeatMapFeed } from './catalog/seat-map.feed.js';
 import { TicketQueryController } from './tickets/tickets.controller.js';
 import { TicketQueries } from './tickets/tickets.queries.js';
 import { TicketsModule } from '../write/tickets/tickets.module.js';
+import { WebhookQueryController } from './webhooks/webhooks.controller.js';
+import { WebhookQueries } from './webhooks/webhooks.queries.js';
 
 /** The query API: reads the projected read models (and, for audit trails, the event store). */
 @Module({
   imports: [TicketsModule],
-  controllers: [CatalogQueryController, SeatMapStreamController, BookingQueryController, TicketQueryController],
-  providers: [CatalogQueries, SeatMapFeed, BookingQueries, TicketQueries],
+  controllers: [CatalogQueryController, SeatMapStreamController, BookingQueryController, TicketQueryController, WebhookQueryController],
+  providers: [CatalogQueries, SeatMapFeed, BookingQueries, TicketQueries, WebhookQueries],
 })
 export class ReadModule {}
