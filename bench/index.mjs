@@ -1,6 +1,6 @@
 // npm run bench [-- scenario …]: runs the benchmarks (each a process of its own, printing JSON) and
 // writes BENCHMARKS.md: the machine, the date, the command and every figure as median (min–max).
-// Scenarios: event-store, onsale, checkin, replay, snapshot. Runs and sizes: BENCH_RUNS (see runsOf), REPLAY_EVENTS (1000000),
+// Scenarios: event-store, onsale, checkin, webhooks, replay, snapshot. Runs and sizes: BENCH_RUNS (see runsOf), REPLAY_EVENTS (1000000),
 // SNAPSHOT_EVENTS (200000), CHECKIN_TICKETS (20000).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ const scenarios = {
   'event-store': { args: ['bench/event-store.mjs', runsOf('1')], render: renderEventStore },
   onsale: { args: ['bench/onsale.mjs', runsOf('1')], render: renderOnSale },
   checkin: { args: ['bench/checkin.mjs', runsOf('1'), process.env.CHECKIN_TICKETS ?? '20000'], render: renderCheckIn },
+  webhooks: { args: ['bench/webhooks.mjs', runsOf('3')], render: renderWebhooks },
   replay: { args: ['bench/replay.mjs', replayEvents, runsOf('3')], render: renderReplay },
   snapshot: { args: ['bench/snapshot.mjs', snapshotEvents, runsOf('5')], render: renderSnapshot },
 };
@@ -197,6 +198,31 @@ decided by the service's own CommandBatcher and deciders on its PostgreSQL event
 (each scan reads its ticket's stream and appends to it), **${layouts.perTicket.perSecond}/s** (p50 ${layouts.perTicket.p50} ms, p99 ${layouts.perTicket.p99} ms); on one stream per
 event, as the service does (the scans that wait together are decided in turn and appended in one call), **${layouts.perEvent.perSecond}/s** (p50 ${layouts.perEvent.p50} ms,
 p99 ${layouts.perEvent.p99} ms): **${layouts.perEventVsPerTicket}×**.`;
+}
+
+function renderWebhooks(r) {
+  const layouts = Object.entries(r.layouts);
+  const row = (label, key) => [label, ...layouts.map(([, l]) => l[key] ?? '—')];
+  return `## Outbound webhooks during an on-sale
+
+One event of ${r.seats.toLocaleString('en-US')} seats, ${r.clients} buyers racing for the best seats until it is sold out (as in the on-sale
+above), every other booking paid with the test provider; webhooks subscribed to every integration event POST them to endpoints in
+the bench process. Lag: the moment the healthy endpoint got an event (its first 2xx-answered request of that id) minus the event's
+\`time\` (its append). Two layouts side by side in each run, alternating which goes first: the healthy endpoint alone, and beside
+an endpoint that answers every request with 503 (retried with backoff, never skipped); ${r.runs} run(s), a fresh database each.
+
+${table(['', ...layouts.map(([name]) => `healthy endpoint ${name}`)], [
+  row('bookings', 'bookings'),
+  row('payments', 'payments'),
+  row('bookings/s', 'bookingsPerSecond'),
+  row('events delivered to the healthy endpoint', 'delivered'),
+  row('lag p50 (ms)', 'p50'),
+  row('lag p99 (ms)', 'p99'),
+  row('lag max (ms)', 'max'),
+  row('requests the failing endpoint got', 'failingRequests'),
+])}
+
+The healthy endpoint's lag beside the failing one ÷ alone (medians): p50 **${r.ratios.p50}**, p99 **${r.ratios.p99}**.`;
 }
 
 function renderEventStore(r) {

@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { DEVELOPMENT_WEBHOOK_SECRET } from '../src/config.js';
@@ -47,7 +48,7 @@ const hostileSegment = fc.oneof(hostileString.filter((s) => s.length > 0 && s.le
 /** Header values must be visible ASCII for any HTTP client to send them. */
 const hostileHeader = fc.oneof(fc.string({ maxLength: 300 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')), fc.constantFrom('', ' ', 'x'.repeat(300), '0:0', '99999999999999999999:99999999999999999999', '-1', "' OR 1=1"));
 
-type Sent = { method: 'get' | 'post' | 'put'; path: string; body?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string | undefined> };
+type Sent = { method: 'get' | 'post' | 'put' | 'delete'; path: string; body?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string | undefined> };
 
 describe('hostile input on every route', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -235,6 +236,21 @@ describe('hostile input on every route', () => {
     await property(hostileSegment.map((id) => ({ method: 'post' as const, path: `/events/${id}/check-ins`, body: scan })), () => gate);
     await property(fc.tuple(hostileSegment, fc.constantFrom('/ticket-key', '/ticket-keys', '/attendance')).map(([id, tail]) => ({ method: 'get' as const, path: `/events/${id}${tail}` })), () => gate);
     await property(fc.tuple(hostileSegment, fc.constantFrom('/tickets', '/tickets.pdf')).map(([id, tail]) => ({ method: 'get' as const, path: `/bookings/${id}${tail}` })), () => alice);
+  });
+
+  it('webhooks: urls, event types, positions and ids', async () => {
+    const integrator = await bearer('auth0|integrator', { permissions: ['webhooks:write'] });
+    // Port 9 (discard): nothing listens there, so a mutation that is still a valid subscription delivers nowhere.
+    const subscription = { url: 'http://127.0.0.1:9/hook', eventTypes: ['booking.reserved'] };
+    await property(mutated(subscription).map((body) => ({ method: 'post' as const, path: '/webhooks', body })), () => integrator);
+    const created = await request(app.getHttpServer()).post('/webhooks').set('authorization', integrator).send(subscription);
+    const webhookId = created.status === 201 ? created.body.id : randomUUID(); // 409 once mutations made the most webhooks there may be
+    const replay = { fromPosition: '00000000000000000001:00000000000000000001' };
+    await property(mutated(replay).map((body) => ({ method: 'post' as const, path: `/webhooks/${webhookId}/replay`, body })), () => integrator);
+    await property(hostileSegment.map((id) => ({ method: 'post' as const, path: `/webhooks/${id}/replay`, body: replay })), () => integrator);
+    await property(hostileSegment.map((id) => ({ method: 'get' as const, path: `/webhooks/${id}/deliveries` })), () => integrator);
+    await property(hostileSegment.map((id) => ({ method: 'delete' as const, path: `/webhooks/${id}` })), () => integrator);
+    await property(hostileHeader.map((outcome) => ({ method: 'get' as const, path: `/webhooks/${webhookId}/deliveries?${new URLSearchParams({ outcome })}` })), () => integrator);
   });
 
   it('tokens whose sub is longer than a user id column holds (256 and 10,000 characters): 401, nothing written', async () => {

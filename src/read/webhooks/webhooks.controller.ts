@@ -15,7 +15,7 @@ export class WebhookQueryController {
   @Get()
   @ApiOperation({ summary: 'The webhooks', description: 'Each with where its delivery is and whether its endpoint is failing. The secrets are not shown again.' })
   @ApiOkResponse({ type: WebhookList })
-  async list(): Promise<WebhookList> {
+  async listWebhooks(): Promise<WebhookList> {
     return { webhooks: await this.queries.list() };
   }
 
@@ -23,7 +23,7 @@ export class WebhookQueryController {
   @ApiOperation({ summary: "A webhook's delivery attempts", description: 'Every attempt to deliver an event, and what the endpoint answered, newest first.' })
   @ApiOkResponse({ type: DeliveryPage })
   @Problems({ 404: 'No such webhook' })
-  deliveries(@Param() { id }: WebhookIdParam, @Query() query: DeliveriesQuery): Promise<DeliveryPage> {
+  webhookDeliveries(@Param() { id }: WebhookIdParam, @Query() query: DeliveriesQuery): Promise<DeliveryPage> {
     return this.queries.deliveries(id, query);
   }
 }

@@ -44,7 +44,7 @@ export class WebhookController {
   })
   @ApiCreatedResponse({ type: WebhookCreatedAnswer })
   @Problems({ 400: 'A field fails validation, or the URL is not allowed (scheme, credentials, a host that does not resolve or resolves to a private address)', 409: `There are ${MAX_WEBHOOKS} webhooks already (\`too-many-webhooks\`)` })
-  async create(@Body() body: CreateWebhookBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<WebhookCreatedAnswer> {
+  async createWebhook(@Body() body: CreateWebhookBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<WebhookCreatedAnswer> {
     const webhookId = randomUUID();
     const position = await this.run({ type: 'CreateWebhook', data: { webhookId, url: body.url, eventTypes: body.eventTypes } }, request, user);
     return { id: webhookId, secret: webhookSecret(this.env.OUTBOUND_WEBHOOK_KEY, webhookId), position };
@@ -54,7 +54,7 @@ export class WebhookController {
   @ApiOperation({ summary: 'Delete a webhook', description: 'Nothing more is sent to it; its deliveries list goes with it (the log keeps its history).' })
   @ApiOkResponse({ type: CommandAnswer })
   @Problems({ 404: 'No such webhook' })
-  async delete(@Param() { id }: WebhookIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<CommandAnswer> {
+  async deleteWebhook(@Param() { id }: WebhookIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<CommandAnswer> {
     return { position: await this.run({ type: 'DeleteWebhook', data: { webhookId: id } }, request, user) };
   }
 
@@ -66,7 +66,7 @@ export class WebhookController {
   })
   @ApiAcceptedResponse({ type: CommandAnswer })
   @Problems({ 404: 'No such webhook' })
-  async replay(@Param() { id }: WebhookIdParam, @Body() body: ReplayWebhookBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<CommandAnswer> {
+  async replayWebhook(@Param() { id }: WebhookIdParam, @Body() body: ReplayWebhookBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<CommandAnswer> {
     // Canonical form: the checkpoint it becomes is compared as a string.
     const fromPosition = normalizePosition(body.fromPosition)!;
     return { position: await this.run({ type: 'ReplayWebhook', data: { webhookId: id, fromPosition } }, request, user) };
