@@ -109,7 +109,8 @@ for (let run = 1; run <= runs; run++) {
       const lags = [...endpoints.healthy.lags.values()];
       const result = {
         bookings: sold.bookings, payments: sold.payments, saleSeconds: sold.seconds, bookingsPerSecond: sold.bookings / sold.seconds,
-        delivered: lags.length, p50: percentile(lags, 50), p99: percentile(lags, 99), max: Math.max(...lags),
+        // Each booking is reserved; each payment succeeds and confirms its booking: every one of them must arrive.
+        delivered: lags.length, missing: sold.bookings + 2 * sold.payments - lags.length, p50: percentile(lags, 50), p99: percentile(lags, 99), max: Math.max(...lags),
         failingRequests: endpoints.failing?.requests() ?? null, failingState: listed.find((w) => w.id === webhooks.failing)?.state ?? null,
       };
       results[name].push(result);
@@ -130,6 +131,7 @@ console.log(JSON.stringify({
   machine: machine(), date: new Date().toISOString().slice(0, 10), runs, seats: SEATS, clients: CLIENTS,
   layouts: Object.fromEntries(Object.keys(layouts).map((name) => [name, Object.fromEntries(keys.map((key) => [key, results[name][0][key] === null ? null : of(name, key)]))])),
   failingStates: results['beside a failing one'].map((r) => r.failingState),
+  missing: Object.fromEntries(Object.keys(layouts).map((name) => [name, results[name].map((r) => r.missing)])),
   ratios: {
     p50: (median(results['beside a failing one'].map((r) => r.p50)) / median(results.alone.map((r) => r.p50))).toFixed(2),
     p99: (median(results['beside a failing one'].map((r) => r.p99)) / median(results.alone.map((r) => r.p99))).toFixed(2),

@@ -54,6 +54,14 @@ describeOnPostgresStore('benchmarks, smoke-sized', 'bench/*.mjs measure the Post
     recordFigure('bench smoke', 'gate rush (200 tickets, 10 gates): double admissions, answers / log', `${result.doubleAdmissions.answers} / ${result.doubleAdmissions.log}`);
   }, 300_000);
 
+  it('webhooks: every event of an on-sale reaches the healthy endpoint, alone and beside a failing one, which is tried meanwhile', async () => {
+    const result = await bench(['bench/webhooks.mjs', '1', '300', '20']);
+    expect(result.missing).toEqual({ alone: [0], 'beside a failing one': [0] });
+    expect(first(result.layouts['beside a failing one'].failingRequests)).toBeGreaterThan(0);
+    expect(Number(result.ratios.p99)).toBeGreaterThan(0);
+    recordFigure('bench smoke', 'webhooks (300 seats, 20 buyers): events missing at the healthy endpoint, alone / beside a failing one', `${result.missing.alone[0]} / ${result.missing['beside a failing one'][0]}`);
+  }, 300_000);
+
   it('replay: rebuilds every read model from a seeded log, whose hash chains verify', async () => {
     // REPLAY_VERIFY_LOG: `eventix verify --log` over the bulk-imported log; a broken chain fails the script.
     const result = await bench(['bench/replay.mjs', '2000', '1'], { REPLAY_VERIFY_LOG: '1' });
