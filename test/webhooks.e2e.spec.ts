@@ -8,6 +8,7 @@ import { publishedEvent, type SeatOfVenue } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
 import { wholeLog } from './support/event-log.js';
 import { eventually } from './support/eventually.js';
+import { exitOf, freePort, ready, startService } from './support/process.js';
 import { type Received, webhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 
 /** Quick retries, and "failing" after 2 s instead of a day: the same code, on a test's clock. */
@@ -300,5 +301,45 @@ describe('outbound webhooks across a restart', () => {
     expect(bookings.map(firstOf)).toEqual(bookings.map(() => ['booking.reserved', 'booking.cancelled']));
     const ids = new Set(received.map((r) => r.body.id));
     expect(ids.size).toBe(6);
+  });
+});
+
+describe('outbound webhooks through a crash', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let endpoint: WebhookReceiver | undefined;
+  let service: ReturnType<typeof startService> | undefined;
+  afterAll(async () => {
+    if (service) await exitOf(service.child, 0);
+    await endpoint?.close();
+    await database?.drop();
+  });
+
+  it('SIGKILL while an endpoint holds a delivery unanswered: after a restart it is sent again, with the same id, and so is everything after it', async () => {
+    database = await createTestDatabase('webhooks_crash');
+    const env = { DATABASE_URL: database.url, PORT: String(await freePort()), ...FAST, WEBHOOK_TIMEOUT_SECONDS: '30' };
+    service = startService(env);
+    await ready(service);
+    const { eventId, seats } = await publishedEvent(service.url, 1, 4);
+    endpoint = await webhookReceiver(() => 'hang');
+    const integrator = await bearer('auth0|integrator', { permissions: ['webhooks:write'] });
+    await request(service.url).post('/webhooks').set('authorization', integrator).send({ url: endpoint.url, eventTypes: ['booking.reserved'] }).expect(201);
+    const bookings: string[] = [];
+    for (const [n, seat] of seats.slice(0, 3).entries()) {
+      const { body } = await request(service.url).post('/bookings').set('authorization', await bearer(`auth0|crash-${n}`)).send({ eventId, seatIds: [seat.seatId] }).expect(201);
+      bookings.push(body.id);
+    }
+    await eventually(() => endpoint!.received.length > 0, 10_000, 'a delivery in flight');
+    service.child.kill('SIGKILL');
+    await exitOf(service.child, 5_000);
+    const inFlight = endpoint.received.map((r) => r.body.id);
+
+    endpoint.answer(() => ({ status: 200 }));
+    service = startService(env);
+    await ready(service);
+    await eventually(() => bookings.every((b) => endpoint!.delivered().some((r) => r.body.subject === b)), 20_000, 'every reservation after the restart');
+    // Different bookings' reservations, so in any order; each taken once.
+    expect(endpoint.delivered().map((r) => r.body.subject).sort()).toEqual([...bookings].sort());
+    // What the endpoint had when the service died comes again: receivers de-duplicate on Eventix-Event-Id.
+    expect(endpoint.delivered().map((r) => r.body.id)).toEqual(expect.arrayContaining(inFlight));
   });
 });
