@@ -39,6 +39,7 @@ const map = {
   eventId: '',
   source: null, // the EventSource
   position: '', // the last position applied: a reconnect asks for what came after it
+  currency: '', // what the seats' prices are in (the snapshot says; "1500" is yen, "45.50" dollars)
   seats: new Map(), // seatId → { section, row, number, type, rank, price, status, block, x, y }
   blocks: new Map(), // canvas → its section's { name, context, labels, grid: "column,row" → seat }
   sections: [], // the sections the best-available form offers: none in a venue without sections
@@ -71,7 +72,7 @@ const renderLegend = (prices) => {
   });
   $('#counts').replaceChildren(...items);
   container.dataset.counts = JSON.stringify(tally);
-  if (prices) $('#prices').replaceChildren(...prices.map(([type, price]) => Object.assign(document.createElement('li'), { textContent: `${type} ${price ?? '—'}` })));
+  if (prices) $('#prices').replaceChildren(...prices.map(([type, price]) => Object.assign(document.createElement('li'), { textContent: `${type} ${price === null ? '—' : `${price} ${map.currency}`}` })));
 };
 
 /** A … Z before AA, 9 before 10: shorter labels first, then in natural order. */
@@ -186,6 +187,7 @@ const onSnapshot = (message) => {
   const snapshot = JSON.parse(message.data);
   drawAll(snapshot.seats);
   map.position = snapshot.position;
+  map.currency = snapshot.currency;
   const prices = new Map(snapshot.seats.map((seat) => [seat.type, seat.price]));
   renderLegend([...prices].sort());
   offerSections();
@@ -266,7 +268,7 @@ container.addEventListener('mousemove', (e) => {
   const block = map.blocks.get(e.target);
   const box = e.target.getBoundingClientRect();
   const seat = block?.grid.get(`${Math.floor((e.clientX - box.left - block.labels) / map.cell)},${Math.floor((e.clientY - box.top) / map.cell)}`);
-  $('#seat-info').textContent = seat ? `${describe(seat.seatId)} · ${seat.type} ${seat.price ?? ''} · ${seat.status}` : '\u00a0';
+  $('#seat-info').textContent = seat ? `${describe(seat.seatId)} · ${seat.type} ${seat.price === null ? '' : `${seat.price} ${map.currency}`} · ${seat.status}` : '\u00a0';
 });
 
 /** "Circle · row C seat 12", or without the section in a venue that has none. */
@@ -296,7 +298,7 @@ $('#best-form').addEventListener('submit', async (e) => {
     const answer = await response.json().catch(() => ({}));
     if (response.status === 201) {
       const seats = document.createElement('ul');
-      seats.append(...answer.items.map(({ seatId, price }) => Object.assign(document.createElement('li'), { textContent: `${describe(seatId)} · ${price}` })));
+      seats.append(...answer.items.map(({ seatId, price }) => Object.assign(document.createElement('li'), { textContent: `${describe(seatId)} · ${price} ${answer.currency}` })));
       const count = `${answer.items.length} seat${answer.items.length > 1 ? 's' : ''}`;
       showResult('booked', paragraph(`Booked ${count} · total ${answer.totalAmount} ${answer.currency} · held until ${new Date(answer.expiresAt).toLocaleTimeString()} (booking ${answer.id})`), seats);
       // Another event may be shown by now, maybe of the same venue (the same seat ids): outline only on this one.

@@ -44,7 +44,8 @@ export const MaxCharacters = (max: number, options?: ValidationOptions): Propert
 
 /**
  * An amount of money as the API takes it: a decimal string ("45.00") or a JSON number (45.5), from
- * 0 to 99999999.99 with at most 2 decimals, exactly what money.ts's parseMoney reads.
+ * 0 to 99999999.99 with at most 2 decimals. Where its currency is known, money.ts's parseMoney
+ * then holds it to that currency's decimals (none for JPY).
  */
 export const IsAmount = (options?: ValidationOptions): PropertyDecorator =>
   ValidateBy(

@@ -52,6 +52,7 @@ describe('read side through HTTP', () => {
       startTime: '2030-06-01T19:00:00.000Z',
       endTime: '2030-06-01T23:00:00.000Z',
       status: 'PUBLISHED',
+      currency: 'USD',
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
       prices: [

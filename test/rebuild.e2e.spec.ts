@@ -6,6 +6,7 @@ import { migrations } from '../migrations/all.js';
 import { inlined } from '../src/projections/projector.js';
 import { PROJECTORS } from '../src/projections/projectors.js';
 import { Rebuild } from '../src/projections/replay.js';
+import { upcast } from '../src/write/domain-event.js';
 import type { Event, EventStore } from '../src/write/event-store/event-store.port.js';
 import { createTestDatabase } from './support/database.js';
 import { wholeLog } from './support/event-log.js';
@@ -17,7 +18,8 @@ import { eventually } from './support/eventually.js';
  * statement by statement (`project`). For random histories, in any order the log may hold them —
  * seats added after an event was created, a booking confirmed twice or cancelled after it was
  * confirmed, a seat booked again after a cancellation, a payment retried, an outcome for a payment
- * never requested — both must give the same rows in every table, to the last timestamp.
+ * never requested, amounts in currencies with and without decimals, events stored at an older
+ * version — both must give the same rows in every table, to the last timestamp.
  */
 type Step =
   | { kind: 'seats'; venue: number; count: number }
@@ -71,8 +73,8 @@ const EXAMPLES: Step[][] = [
 const history = (chosen: Step[]): [string, Event[]][] => {
   const venues = [randomUUID(), randomUUID()];
   const seats: string[][] = [[], []];
-  const events: { id: string; venue: number }[] = [];
-  const bookings: { id: string; paymentId: string; total: number }[] = [];
+  const events: { id: string; venue: number; currency: string }[] = [];
+  const bookings: { id: string; paymentId: string; total: number; currency: string }[] = [];
   // Text a bulk load must escape (COPY's tab, newline, backslash, its \\N for NULL), and quotes a literal must.
   const awkward = 'tab\there\r\nnew line \\N back\\slash \'quote\' "double" é 🎫';
   const appends: [string, Event[]][] = venues.map((venueId, i) => [
@@ -80,6 +82,11 @@ const history = (chosen: Step[]): [string, Event[]][] => {
     [{ type: 'VenueCreated', data: { venueId, name: `Hall ${i} ${awkward}`, location: i === 0 ? null : awkward, capacity: i === 0 ? null : 100 } }],
   ]);
   const prices = (price: number) => [{ seatType: 'VIP', priceMinor: price }, { seatType: 'REGULAR', priceMinor: Math.ceil(price / 2) }];
+  // Events in currencies with 2 decimals and with none (¥1500 is 1500.00 in a DECIMAL(10,2) column, $15.00 is 15.00),
+  // and, from before #21, events of USD amounts stored without their currency (version 1).
+  const currencies = ['USD', 'JPY', 'EUR'];
+  const inCurrency = (type: 'EventPricesChanged' | 'PaymentRefunded', currency: string, data: Record<string, unknown>, v1: boolean): Event =>
+    currency === 'USD' && v1 ? { type, data } : { type, schemaVersion: 2, data: { ...data, currency } };
   for (const step of chosen) {
     const event = events[('event' in step ? step.event : 0) % Math.max(events.length, 1)];
     const booking = bookings[('booking' in step ? step.booking : 0) % Math.max(bookings.length, 1)];
@@ -95,13 +102,14 @@ const history = (chosen: Step[]): [string, Event[]][] => {
       }
       case 'event': {
         const eventId = randomUUID();
-        events.push({ id: eventId, venue: step.venue });
+        const currency = currencies[step.price % currencies.length];
+        events.push({ id: eventId, venue: step.venue, currency });
         appends.push([`event-${eventId}`, [{ type: 'EventCreated', data: { eventId, venueId: venues[step.venue], name: 'Show', description: step.price % 2 ? null : awkward,
-          startTime: '2030-01-01T20:00:00.000Z', endTime: '2030-01-01T23:00:00.000Z', currency: 'USD', prices: prices(step.price) } }]]);
+          startTime: '2030-01-01T20:00:00.000Z', endTime: '2030-01-01T23:00:00.000Z', currency, prices: prices(step.price) } }]]);
         break;
       }
       case 'prices':
-        if (event) appends.push([`event-${event.id}`, [{ type: 'EventPricesChanged', data: { eventId: event.id, prices: prices(step.price).slice(step.price % 2) } }]]);
+        if (event) appends.push([`event-${event.id}`, [inCurrency('EventPricesChanged', event.currency, { eventId: event.id, prices: prices(step.price).slice(step.price % 2) }, step.price % 3 === 0)]]);
         break;
       case 'status':
         if (event) appends.push([`event-${event.id}`, [{ type: step.to, data: { eventId: event.id } }]]);
@@ -112,9 +120,9 @@ const history = (chosen: Step[]): [string, Event[]][] => {
         const bookingId = randomUUID();
         const items = [...new Set(step.seats.map((i) => ofVenue[i % ofVenue.length]))].map((seatId, i) => ({ seatId, priceMinor: 1_000 * (i + 1) }));
         const total = items.reduce((sum, item) => sum + item.priceMinor, 0);
-        bookings.push({ id: bookingId, paymentId: randomUUID(), total });
+        bookings.push({ id: bookingId, paymentId: randomUUID(), total, currency: event.currency });
         appends.push([`booking-${bookingId}`, [{ type: 'BookingPlaced', data: { bookingId, eventId: event.id, userId: `user-${bookings.length % 3}`, items, totalMinor: total,
-          currency: 'USD', expiresAt: '2030-01-01T10:00:00.000Z', requestHash: 'h' } }]]);
+          currency: event.currency, expiresAt: '2030-01-01T10:00:00.000Z', requestHash: 'h' } }]]);
         break;
       }
       case 'end':
@@ -125,14 +133,18 @@ const history = (chosen: Step[]): [string, Event[]][] => {
         break;
       case 'pay': {
         if (!booking) break;
-        const { paymentId } = booking;
+        const { paymentId, currency } = booking;
+        if (step.to === 'PaymentRefunded') {
+          const refunded = { paymentId, bookingId: booking.id, amountMinor: booking.total, reason: 'late', refundId: `re_${paymentId.slice(0, 8)}` };
+          appends.push([`payment-${paymentId}`, [inCurrency('PaymentRefunded', currency, refunded, step.booking % 2 === 0)]]);
+          break;
+        }
         const data = {
-          PaymentRequested: { paymentId, bookingId: booking.id, userId: 'user-0', attempt: 1, amountMinor: booking.total, currency: 'USD', provider: 'test', paymentMethod: 'pm_card_visa', idempotencyKey: null },
+          PaymentRequested: { paymentId, bookingId: booking.id, userId: 'user-0', attempt: 1, amountMinor: booking.total, currency, provider: 'test', paymentMethod: 'pm_card_visa', idempotencyKey: null },
           PaymentProcessing: { paymentId, attempt: 1, externalId: `pi_${paymentId.slice(0, 8)}` },
           PaymentSucceeded: { paymentId, attempt: 1, externalId: `pi_${paymentId.slice(0, 8)}` },
           PaymentFailed: { paymentId, attempt: 1, reason: awkward },
-          RefundRequested: { paymentId, bookingId: booking.id, amountMinor: booking.total, currency: 'USD', reason: 'late' },
-          PaymentRefunded: { paymentId, bookingId: booking.id, amountMinor: booking.total, reason: 'late', refundId: `re_${paymentId.slice(0, 8)}` },
+          RefundRequested: { paymentId, bookingId: booking.id, amountMinor: booking.total, currency, reason: 'late' },
         }[step.to];
         appends.push([`payment-${paymentId}`, [{ type: step.to, data }]]);
         break;
@@ -187,8 +199,8 @@ describe('a rebuild from the log', () => {
         // Appended one by one in order, so that the log's order is the steps' order.
         for (const [stream, events] of history([...opening, ...chosen])) await store.appendToStream(stream, events, { expectedRevision: 'any', context: { correlationId: randomUUID(), causationId: null, userId: 'test' } });
         const log = await wholeLog(database.url, logName);
-        // The live projectors' way: each event's statements, in log order, on the live tables.
-        for (const event of log) for (const projector of PROJECTORS) if (projector.handles.has(event.type)) for (const statement of projector.project(event)) await pool.query(inlined(statement));
+        // The live projectors' way: each event's statements, in log order, on the live tables, read as today's shape as the live runner reads it.
+        for (const event of log.map((stored) => upcast(stored))) for (const projector of PROJECTORS) if (projector.handles.has(event.type)) for (const statement of projector.project(event)) await pool.query(inlined(statement));
         // readAll returns what no older transaction on the server can still join (STYLE.md §3): wait for all of it.
         await eventually(async () => (await store.readAll({ limit: 10_000 })).length === log.length, 30_000, 'the whole log to be readable');
         const rebuild = new Rebuild(pool, store, PROJECTORS);

@@ -50,7 +50,7 @@ class ReferenceController {
         throw new DomainError('conflict', 'Some of these seats are already taken', { conflictingSeatIds: taken.rows.map((r) => r.seat_id) });
       }
       const priced = await client.query(
-        `SELECT s.id, p.price FROM catalog.seats s JOIN catalog.events e ON e.venue_id = s.venue_id AND e.id = $2
+        `SELECT s.id, p.price, e.currency FROM catalog.seats s JOIN catalog.events e ON e.venue_id = s.venue_id AND e.id = $2
            JOIN catalog.event_seat_prices p ON p.event_id = e.id AND p.seat_type = s.type WHERE s.id = ANY($1::uuid[])`,
         [body.seatIds, body.eventId],
       );
@@ -58,10 +58,11 @@ class ReferenceController {
         await client.query('ROLLBACK');
         throw new DomainError('unprocessable', "Some of these seats are not in the event's venue");
       }
+      // The event's currency (the catalog's column, an extension of data-model.md); the sum is PostgreSQL's, exact.
       const booking = await client.query(
         `INSERT INTO booking.bookings (user_id, event_id, status, total_amount, currency, expires_at)
-         VALUES ($1, $2, 'PENDING', $3, 'USD', now() + make_interval(secs => $4)) RETURNING id, expires_at`,
-        [user.userId, body.eventId, priced.rows.reduce((sum, r) => sum + Number(r.price) * 100, 0) / 100, this.env.BOOKING_HOLD_SECONDS],
+         VALUES ($1, $2, 'PENDING', (SELECT sum(p) FROM unnest($3::numeric[]) AS p), $4, now() + make_interval(secs => $5)) RETURNING id, expires_at`,
+        [user.userId, body.eventId, priced.rows.map((r) => r.price), priced.rows[0].currency, this.env.BOOKING_HOLD_SECONDS],
       );
       await client.query(
         `INSERT INTO booking.booking_items (booking_id, seat_id, price) SELECT $1, s.id, s.price FROM unnest($2::uuid[], $3::numeric[]) AS s(id, price)`,

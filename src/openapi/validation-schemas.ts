@@ -3,7 +3,7 @@ import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
 import { getMetadataStorage } from 'class-validator';
 import { targetConstructorToSchema } from 'class-validator-jsonschema';
 import { defaultConverters, type ISchemaConverters } from 'class-validator-jsonschema/build/defaultConverters.js';
-import { DECIMAL, MAX_AMOUNT_MINOR } from '../write/money.js';
+import { DECIMAL } from '../write/money.js';
 
 type Schema = Record<string, unknown>;
 
@@ -18,9 +18,10 @@ const CUSTOM_VALIDATORS: ISchemaConverters = {
   isAmount: () => ({
     oneOf: [
       { type: 'string', pattern: DECIMAL.source, example: '45.00' },
-      { type: 'number', minimum: 0, maximum: MAX_AMOUNT_MINOR / 100, example: 45.5 },
+      // The most DECIMAL (and DECIMAL(10,2)) holds; the event's currency may allow fewer decimals.
+      { type: 'number', minimum: 0, maximum: 99_999_999.99, example: 45.5 },
     ],
-    description: 'An amount with at most 2 decimals: a decimal string, or a JSON number',
+    description: "An amount with at most 2 decimals, and no more than its currency has (none for JPY): a decimal string, or a JSON number",
   }),
 };
 

@@ -46,6 +46,14 @@ describe('booking projector: project and fold give the same rows', () => {
       'booking.booking_items': items,
     }));
 
+  it('stores amounts of the booking\'s currency: ¥3000 for two seats is 3000.00', () => {
+    const inYen: BookingPlaced = { ...placed, data: { ...placed.data, items: [{ seatId: seat1, priceMinor: 1_500 }, { seatId: seat2, priceMinor: 1_500 }], totalMinor: 3_000, currency: 'JPY' } };
+    return given(inYen).then({
+      'booking.bookings': [{ ...booking, total_amount: '3000.00', currency: 'JPY', status: 'PENDING', created_at: at(0), updated_at: at(0) }],
+      'booking.booking_items': items.map((item) => ({ ...item, price: '1500.00' })),
+    });
+  });
+
   it('changes nothing for a booking placed twice (a replayed event), nor for one it never saw', () =>
     given(placed, placed, { type: 'BookingCancelled', data: { bookingId: randomUUID(), reason: 'hold-expired' } }).then({
       'booking.bookings': [{ ...booking, status: 'PENDING', created_at: at(0), updated_at: at(0) }],

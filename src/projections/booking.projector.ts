@@ -1,5 +1,5 @@
 import type { BookingEvent } from '../write/booking/booking.events.js';
-import { formatMoney } from '../write/money.js';
+import { toDecimalColumn } from '../write/money.js';
 import { keyOf, nameUuid, occurredAt, type Projector, type Row, sql, updateRow } from './projector.js';
 
 // Item ids follow from (booking, seat): a rebuild from the log gives the same rows, ids included.
@@ -15,10 +15,10 @@ export const bookingProjector: Projector<BookingEvent> = {
     switch (event.type) {
       case 'BookingPlaced': {
         const { bookingId, userId, eventId, items, totalMinor, currency, expiresAt } = event.data;
-        const itemsJson = JSON.stringify(items.map(({ seatId, priceMinor }) => ({ id: itemId(seatId, bookingId), seatId, price: formatMoney(priceMinor) })));
+        const itemsJson = JSON.stringify(items.map(({ seatId, priceMinor }) => ({ id: itemId(seatId, bookingId), seatId, price: toDecimalColumn(priceMinor, currency) })));
         return [
           sql`INSERT INTO booking.bookings (id, user_id, event_id, status, total_amount, currency, created_at, updated_at, expires_at)
-              VALUES (${bookingId}, ${userId}, ${eventId}, 'PENDING', ${formatMoney(totalMinor)}::numeric(10,2), ${currency}, ${at}, ${at}, ${expiresAt})
+              VALUES (${bookingId}, ${userId}, ${eventId}, 'PENDING', ${toDecimalColumn(totalMinor, currency)}::numeric(10,2), ${currency}, ${at}, ${at}, ${expiresAt})
               ON CONFLICT (id) DO NOTHING`,
           sql`INSERT INTO booking.booking_items (id, booking_id, seat_id, price, created_at)
               SELECT i.id, ${bookingId}, i."seatId", i.price::numeric(10,2), ${at}
@@ -43,11 +43,11 @@ export const bookingProjector: Projector<BookingEvent> = {
           case 'BookingPlaced': {
             const { bookingId, userId, eventId, totalMinor, currency, expiresAt } = event.data;
             if (!bookings.has(bookingId))
-              bookings.set(bookingId, { id: bookingId, user_id: userId, event_id: eventId, status: 'PENDING', total_amount: formatMoney(totalMinor), currency,
+              bookings.set(bookingId, { id: bookingId, user_id: userId, event_id: eventId, status: 'PENDING', total_amount: toDecimalColumn(totalMinor, currency), currency,
                 ticket_reference: null, created_at: at, updated_at: at, expires_at: expiresAt });
             for (const { seatId, priceMinor } of event.data.items) {
               const key = keyOf(seatId, bookingId);
-              if (!items.has(key)) items.set(key, { id: itemId(seatId, bookingId), booking_id: bookingId, seat_id: seatId, price: formatMoney(priceMinor), created_at: at });
+              if (!items.has(key)) items.set(key, { id: itemId(seatId, bookingId), booking_id: bookingId, seat_id: seatId, price: toDecimalColumn(priceMinor, currency), created_at: at });
             }
             return;
           }

@@ -32,8 +32,8 @@ const venue = (updated: number) => ({ id: venueId, name: 'Hall', capacity: 100, 
 // layout_order: the seat's place in the order the venue's seats were added (numbers 1, 2, 3 here were added in that order).
 const seat = (seatId: string, number: number, added: number) =>
   ({ id: seatId, venue_id: venueId, section: '', row: 'A', number, type: number === 1 ? 'VIP' : 'REGULAR', layout_order: number - 1, created_at: at(added) });
-const show = (status: string, updated: number) => ({
-  id: eventId, venue_id: venueId, name: 'Gig', start_time: '2030-01-01T20:00:00.000Z', end_time: '2030-01-01T23:00:00.000Z', status, created_at: at(2), updated_at: at(updated),
+const show = (status: string, updated: number, currency = 'USD') => ({
+  id: eventId, venue_id: venueId, name: 'Gig', start_time: '2030-01-01T20:00:00.000Z', end_time: '2030-01-01T23:00:00.000Z', status, currency, created_at: at(2), updated_at: at(updated),
 });
 const prices = (vip: string, regular: string) => [{ event_id: eventId, seat_type: 'VIP', price: vip }, { event_id: eventId, seat_type: 'REGULAR', price: regular }];
 const onMap = (seatId: string, number: number, changedAt: number, status = 'AVAILABLE', holder: string | null = null, holdId: string | null = null) => ({
@@ -59,7 +59,7 @@ describe('catalog projector: project and fold give the same rows', () => {
 
   it('changes prices, publishes and cancels', () =>
     given(venueCreated, seatsAdded([seat1, 1]), created,
-      { type: 'EventPricesChanged', data: { eventId, prices: [{ seatType: 'REGULAR', priceMinor: 5_000 }] } },
+      { type: 'EventPricesChanged', schemaVersion: 2, data: { eventId, currency: 'USD', prices: [{ seatType: 'REGULAR', priceMinor: 5_000 }] } },
       { type: 'EventPublished', data: { eventId } }, { type: 'EventCancelled', data: { eventId } }).then({
       'catalog.venues': [venue(1)],
       'catalog.seats': [seat(seat1, 1, 1)],
@@ -67,6 +67,29 @@ describe('catalog projector: project and fold give the same rows', () => {
       'catalog.event_seat_prices': prices('80.00', '50.00'),
       'catalog.seat_availability': [onMap(seat1, 1, 2)],
     }));
+
+  it("stores an event's currency, and its prices as amounts of it: ¥1500 is 1500.00", () =>
+    given(venueCreated, seatsAdded([seat1, 1]),
+      { ...created, data: { ...created.data, currency: 'JPY', prices: [{ seatType: 'VIP', priceMinor: 1_500 }, { seatType: 'REGULAR', priceMinor: 800 }] } },
+      { type: 'EventPricesChanged', schemaVersion: 2, data: { eventId, currency: 'JPY', prices: [{ seatType: 'REGULAR', priceMinor: 2_500 }] } }).then({
+      'catalog.venues': [venue(1)],
+      'catalog.seats': [seat(seat1, 1, 1)],
+      'catalog.events': [show('DRAFT', 3, 'JPY')],
+      'catalog.event_seat_prices': prices('1500.00', '2500.00'),
+      'catalog.seat_availability': [onMap(seat1, 1, 2)],
+    }));
+
+  it('reads prices changed before events had currencies (version 1) as USD', () => {
+    // As stored before #21: no currency, every event in USD.
+    const changedInV1 = { type: 'EventPricesChanged', schemaVersion: 1, data: { eventId, prices: [{ seatType: 'REGULAR', priceMinor: 5_000 }] } } as unknown as ShowEvent;
+    return given(venueCreated, seatsAdded([seat1, 1]), created, changedInV1).then({
+      'catalog.venues': [venue(1)],
+      'catalog.seats': [seat(seat1, 1, 1)],
+      'catalog.events': [show('DRAFT', 3)],
+      'catalog.event_seat_prices': prices('80.00', '50.00'),
+      'catalog.seat_availability': [onMap(seat1, 1, 2)],
+    });
+  });
 
   it('reserves, sells and frees the seats of a booking on the seat map', async () => {
     const history = [venueCreated, seatsAdded([seat1, 1], [seat2, 2]), created, { type: 'EventPublished', data: { eventId } }, placed] as const;

@@ -1,19 +1,20 @@
 import type { BookingEvent } from '../write/booking/booking.events.js';
-import type { ShowEvent } from '../write/catalog/show.events.js';
+import type { Price, ShowEvent } from '../write/catalog/show.events.js';
 import type { VenueEvent } from '../write/catalog/venue.events.js';
 import type { OrganiserHoldPlaced, OrganiserHoldReleased } from '../write/seat-inventory/seat-inventory.events.js';
-import { formatMoney } from '../write/money.js';
+import { toDecimalColumn } from '../write/money.js';
 import { keyOf, occurredAt, type Projector, type Row, sql, type Sql, updateRow } from './projector.js';
 
 type Followed = VenueEvent | ShowEvent | BookingEvent | OrganiserHoldPlaced | OrganiserHoldReleased;
 
-const pricesJson = (prices: { seatType: string; priceMinor: number }[]) =>
-  JSON.stringify(prices.map(({ seatType, priceMinor }) => ({ seatType, price: formatMoney(priceMinor) })));
+// Minor units of the event's currency: ¥1500 is 1500.00 in the column, $15.00 is 15.00.
+const pricesJson = (prices: Price[], currency: string) =>
+  JSON.stringify(prices.map(({ seatType, priceMinor }) => ({ seatType, price: toDecimalColumn(priceMinor, currency) })));
 
-const upsertPrices = (eventId: string, prices: { seatType: string; priceMinor: number }[]): Sql => sql`
+const upsertPrices = (eventId: string, prices: Price[], currency: string): Sql => sql`
   INSERT INTO catalog.event_seat_prices (event_id, seat_type, price)
   SELECT ${eventId}, p."seatType"::catalog.seat_type, p.price::numeric(10,2)
-    FROM jsonb_to_recordset(${pricesJson(prices)}::jsonb) AS p("seatType" text, price text)
+    FROM jsonb_to_recordset(${pricesJson(prices, currency)}::jsonb) AS p("seatType" text, price text)
   ON CONFLICT (event_id, seat_type) DO UPDATE SET price = excluded.price`;
 
 const setEventStatus = (eventId: string, status: string, at: string): Sql =>
@@ -33,7 +34,8 @@ const setSeats = (bookingId: string, status: 'RESERVED' | 'SOLD' | 'AVAILABLE', 
  * it is held, and a hold released before its seat is booked.
  *
  * A seat's `layout_order` is its place among its venue's seats in the order they were added: the
- * seat map ranks seats without a rank of their own by it (venue-layout.ts).
+ * seat map ranks seats without a rank of their own by it (venue-layout.ts). An event's `currency`
+ * (migrations/1765700000000-EventCurrencies.ts) says what its prices' DECIMAL(10,2) counts.
  */
 export const catalogProjector: Projector<Followed> = {
   name: 'catalog',
@@ -71,19 +73,19 @@ export const catalogProjector: Projector<Followed> = {
         ];
       }
       case 'EventCreated': {
-        const { eventId, venueId, name, description, startTime, endTime, prices } = event.data;
+        const { eventId, venueId, name, description, startTime, endTime, currency, prices } = event.data;
         return [
-          sql`INSERT INTO catalog.events (id, venue_id, name, description, start_time, end_time, status, created_at, updated_at)
-              VALUES (${eventId}, ${venueId}, ${name}, ${description}, ${startTime}, ${endTime}, 'DRAFT', ${at}, ${at})
+          sql`INSERT INTO catalog.events (id, venue_id, name, description, start_time, end_time, status, currency, created_at, updated_at)
+              VALUES (${eventId}, ${venueId}, ${name}, ${description}, ${startTime}, ${endTime}, 'DRAFT', ${currency}, ${at}, ${at})
               ON CONFLICT (id) DO NOTHING`,
-          upsertPrices(eventId, prices),
+          upsertPrices(eventId, prices, currency),
           sql`INSERT INTO catalog.seat_availability (event_id, seat_id, venue_id, section, row, number, type, updated_at, position)
               SELECT ${eventId}, s.id, s.venue_id, s.section, s.row, s.number, s.type, ${at}, ${position} FROM catalog.seats s WHERE s.venue_id = ${venueId}
               ON CONFLICT (event_id, seat_id) DO NOTHING`,
         ];
       }
       case 'EventPricesChanged':
-        return [upsertPrices(event.data.eventId, event.data.prices), sql`UPDATE catalog.events SET updated_at = ${at} WHERE id = ${event.data.eventId}`];
+        return [upsertPrices(event.data.eventId, event.data.prices, event.data.currency), sql`UPDATE catalog.events SET updated_at = ${at} WHERE id = ${event.data.eventId}`];
       case 'EventPublished':
         return [setEventStatus(event.data.eventId, 'PUBLISHED', at)];
       case 'EventCancelled':
@@ -125,11 +127,12 @@ export const catalogProjector: Projector<Followed> = {
       if (rows) rows.push(row);
       else index.set(key, [row]);
     };
-    const upsertPrices = (eventId: string, changed: { seatType: string; priceMinor: number }[]) => {
+    const upsertPrices = (eventId: string, changed: Price[], currency: string) => {
       for (const { seatType, priceMinor } of changed) {
         const key = keyOf(eventId, seatType);
-        if (prices.has(key)) updateRow(prices, key, { price: formatMoney(priceMinor) });
-        else prices.set(key, { event_id: eventId, seat_type: seatType, price: formatMoney(priceMinor) });
+        const price = toDecimalColumn(priceMinor, currency);
+        if (prices.has(key)) updateRow(prices, key, { price });
+        else prices.set(key, { event_id: eventId, seat_type: seatType, price });
       }
     };
     const addToSeatMap = (eventId: string, seat: Row, at: string, position: string) => {
@@ -165,18 +168,18 @@ export const catalogProjector: Projector<Followed> = {
             return updateRow(venues, venueId, { updated_at: at });
           }
           case 'EventCreated': {
-            const { eventId, venueId, name, description, startTime, endTime } = event.data;
+            const { eventId, venueId, name, description, startTime, endTime, currency } = event.data;
             if (!events.has(eventId)) {
-              const row = { id: eventId, venue_id: venueId, name, description, start_time: startTime, end_time: endTime, status: 'DRAFT', created_at: at, updated_at: at };
+              const row = { id: eventId, venue_id: venueId, name, description, start_time: startTime, end_time: endTime, status: 'DRAFT', currency, created_at: at, updated_at: at };
               events.set(eventId, row);
               add(eventsOfVenue, venueId, row);
             }
-            upsertPrices(eventId, event.data.prices);
+            upsertPrices(eventId, event.data.prices, currency);
             for (const seat of seatsOfVenue.get(venueId) ?? []) addToSeatMap(eventId, seat, at, position);
             return;
           }
           case 'EventPricesChanged':
-            upsertPrices(event.data.eventId, event.data.prices);
+            upsertPrices(event.data.eventId, event.data.prices, event.data.currency);
             return updateRow(events, event.data.eventId, { updated_at: at });
           case 'EventPublished':
             return updateRow(events, event.data.eventId, { status: 'PUBLISHED', updated_at: at });

@@ -7,7 +7,8 @@ import type { TicketEvent } from '../write/tickets/ticket.events.js';
 
 /**
  * What leaves the service, on Kafka and in outbound webhooks alike: docs/integration-events.md
- * documents the envelope and every type.
+ * documents the envelope and every type. Amounts are decimal strings with their currency's decimals
+ * ("45.50" USD, "1500" JPY), and every type that carries one carries its `currency`.
  */
 export type IntegrationEvent = {
   id: string;
@@ -31,7 +32,8 @@ const toPublic = (event: Published): Public | undefined => {
   switch (event.type) {
     case 'BookingPlaced': {
       const { bookingId, eventId, userId, items, totalMinor, currency, expiresAt } = event.data;
-      const data = { bookingId, eventId, userId, items: items.map((i) => ({ seatId: i.seatId, price: formatMoney(i.priceMinor) })), totalAmount: formatMoney(totalMinor), currency, expiresAt };
+      const money = (minor: number) => formatMoney(minor, currency);
+      const data = { bookingId, eventId, userId, items: items.map((i) => ({ seatId: i.seatId, price: money(i.priceMinor) })), totalAmount: money(totalMinor), currency, expiresAt };
       return { topic: 'bookings', key: bookingId, type: 'booking.reserved', data };
     }
     case 'BookingConfirmed':
@@ -44,7 +46,7 @@ const toPublic = (event: Published): Public | undefined => {
       return { topic: 'payments', key: event.data.paymentId, type: 'payment.failed', data: event.data };
     case 'PaymentRefunded': {
       const { amountMinor, ...rest } = event.data;
-      return { topic: 'payments', key: event.data.paymentId, type: 'payment.refunded', data: { ...rest, refundId: rest.refundId ?? null, amount: formatMoney(amountMinor) } };
+      return { topic: 'payments', key: event.data.paymentId, type: 'payment.refunded', data: { ...rest, refundId: rest.refundId ?? null, amount: formatMoney(amountMinor, rest.currency) } };
     }
     case 'EventPublished':
       return { topic: 'events', key: event.data.eventId, type: 'event.published', data: event.data };

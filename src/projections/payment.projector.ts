@@ -1,4 +1,4 @@
-import { formatMoney } from '../write/money.js';
+import { toDecimalColumn } from '../write/money.js';
 import type { PaymentEvent } from '../write/payment/payment.events.js';
 import { occurredAt, type Projector, type Row, sql, updateRow } from './projector.js';
 
@@ -14,7 +14,7 @@ export const paymentProjector: Projector<PaymentEvent> = {
         const { paymentId, bookingId, amountMinor, currency, provider } = event.data;
         // A new attempt after a failure starts the same row over.
         return [sql`INSERT INTO payment.payments (id, booking_id, amount, currency, status, provider, created_at, updated_at)
-                    VALUES (${paymentId}, ${bookingId}, ${formatMoney(amountMinor)}::numeric(10,2), ${currency}, 'PENDING', ${provider}, ${at}, ${at})
+                    VALUES (${paymentId}, ${bookingId}, ${toDecimalColumn(amountMinor, currency)}::numeric(10,2), ${currency}, 'PENDING', ${provider}, ${at}, ${at})
                     ON CONFLICT (id) DO UPDATE SET status = 'PENDING', external_id = NULL, failure_reason = NULL, updated_at = excluded.updated_at`];
       }
       case 'PaymentProcessing':
@@ -39,7 +39,7 @@ export const paymentProjector: Projector<PaymentEvent> = {
           case 'PaymentRequested': {
             const { paymentId, bookingId, amountMinor, currency, provider } = event.data;
             if (payments.has(paymentId)) return updateRow(payments, paymentId, { status: 'PENDING', external_id: null, failure_reason: null, updated_at: at });
-            payments.set(paymentId, { id: paymentId, booking_id: bookingId, amount: formatMoney(amountMinor), currency, status: 'PENDING', provider,
+            payments.set(paymentId, { id: paymentId, booking_id: bookingId, amount: toDecimalColumn(amountMinor, currency), currency, status: 'PENDING', provider,
               external_id: null, failure_reason: null, created_at: at, updated_at: at });
             return;
           }

@@ -42,6 +42,17 @@ describe('upcasting: older stored shapes read as the current one', () => {
     expect(upcast(other, steps)).toBe(other);
   });
 
+  it('reads refunds and price changes stored before events had currencies (#21) as USD, the only currency then', () => {
+    const v1 = (type: string, data: Record<string, unknown>): Recorded => ({ ...seatsV1, type, data, schemaVersion: 1 });
+    const refunded = { paymentId: 'p-1', bookingId: 'b-1', amountMinor: 9000, reason: 'booking-cancelled', refundId: 're_1' };
+    expect(upcast(v1('PaymentRefunded', refunded))).toMatchObject({ schemaVersion: 2, data: { ...refunded, currency: 'USD' } });
+    const changed = { eventId: 'e-1', prices: [{ seatType: 'VIP', priceMinor: 12000 }] };
+    expect(upcast(v1('EventPricesChanged', changed))).toMatchObject({ schemaVersion: 2, data: { ...changed, currency: 'USD' } });
+    // Version 2 names its own currency.
+    const inYen = { ...v1('PaymentRefunded', { ...refunded, amountMinor: 3000, currency: 'JPY' }), schemaVersion: 2 };
+    expect(upcast(inYen)).toBe(inYen);
+  });
+
   it('is the way deciders, projectors and reactors read events', () => {
     UPCASTERS.SeatsAdded = steps.SeatsAdded;
     try {

@@ -13,11 +13,17 @@ type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
 /** Per event type, per stored version: the step to the next version. */
 export type Upcasters = Partial<Record<DomainEvent['type'], Record<number, Upcaster>>>;
 
+/** Every amount before #21 was in USD: events that carried no currency then are read as USD. */
+const inUsd: Upcaster = (data) => ({ ...data, currency: 'USD' });
+
 /**
  * When an event's data changes shape, its decider emits it with the next `schemaVersion` and the
- * step from the version before goes here. Empty while every event is at version 1.
+ * step from the version before goes here.
  */
-export const UPCASTERS: Upcasters = {};
+export const UPCASTERS: Upcasters = {
+  EventPricesChanged: { 1: inUsd },
+  PaymentRefunded: { 1: inUsd },
+};
 
 /**
  * A stored event as today's code reads it: older versions brought up, step by step, to the

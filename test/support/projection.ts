@@ -24,11 +24,11 @@ const comparable = (row: Row): Record<string, string> =>
 
 const sorted = (rows: Iterable<Row>) => [...rows].map(comparable).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
-/** Events as the log holds them: in order, the n-th at position n + 1, occurring n seconds after 10:00. */
+/** Events as the log holds them: in order, the n-th at position n + 1, occurring n seconds after 10:00, at the version they say (else 1). */
 const inLog = <E extends Event>(events: E[]): Projected<E>[] =>
   events.map((event, i) => ({
     ...event,
-    schemaVersion: 1,
+    schemaVersion: event.schemaVersion ?? 1,
     streamName: 'test',
     revision: BigInt(i),
     position: toPosition(BigInt(i + 1), 0n),

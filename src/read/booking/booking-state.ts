@@ -55,10 +55,10 @@ export const describeBooking = ({ booking, payment, tickets }: BookingAudit) => 
     status: booking.status,
     userId: placed.userId,
     eventId: placed.eventId,
-    totalAmount: formatMoney(placed.totalMinor),
+    totalAmount: formatMoney(placed.totalMinor, placed.currency),
     currency: placed.currency,
     expiresAt: placed.expiresAt,
-    seats: placed.items.map((item) => ({ seatId: item.seatId, price: formatMoney(item.priceMinor) })),
+    seats: placed.items.map((item) => ({ seatId: item.seatId, price: formatMoney(item.priceMinor, placed.currency) })),
     ticketReference: booking.ticketReference,
     cancellation: booking.cancellation,
     admissions: [...tickets].map(([ticketId, { seatId, ticket, duplicates }]) => ({

@@ -9,6 +9,7 @@ import { PAYMENT_STATUSES, type PaymentStatus } from '../payment/payment.entity.
 export class PaymentOfBooking {
   @ApiProperty({ format: 'uuid' }) paymentId!: string;
   @ApiProperty({ enum: PAYMENT_STATUSES, enumName: 'PaymentStatus' }) status!: PaymentStatus;
+  @ApiProperty({ ...AMOUNT, description: "What it charges (and a refund gives back): the booking's total, in the booking's currency" }) amount!: string;
   @ApiProperty({ type: 'string', nullable: true, description: "The provider's reason, when FAILED" }) failureReason!: string | null;
 }
 

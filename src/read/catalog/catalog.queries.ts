@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../../write/domain-error.js';
 import { layoutOf } from '../../write/catalog/venue-layout.js';
+import { fromDecimalColumn } from '../../write/money.js';
 import type { SeatStatus, SeatType } from './catalog.entity.js';
+import type { Event } from './catalog.responses.js';
 
 /** TIMESTAMP columns hold UTC: read them as such, whatever the process's time zone. */
 const utc = (column: string, as = column.split('.').pop()) => `${column} AT TIME ZONE 'UTC' AS ${as}`;
@@ -12,9 +14,15 @@ const utc = (column: string, as = column.split('.').pop()) => `${column} AT TIME
 type SeatOfMap = { seatId: string; section: string; row: string; number: number; type: SeatType; rank: number; price: string | null; status: SeatStatus };
 
 const EVENT_COLUMNS = `e.id, e.venue_id AS "venueId", e.name, e.description, ${utc('e.start_time', '"startTime"')}, ${utc('e.end_time', '"endTime"')},
-  e.status, ${utc('e.created_at', '"createdAt"')}, ${utc('e.updated_at', '"updatedAt"')},
+  e.status, e.currency, ${utc('e.created_at', '"createdAt"')}, ${utc('e.updated_at', '"updatedAt"')},
   coalesce((SELECT json_agg(json_build_object('seatType', p.seat_type, 'price', p.price::text) ORDER BY p.seat_type)
               FROM catalog.event_seat_prices p WHERE p.event_id = e.id), '[]') AS prices`;
+
+/** The column holds two decimals whatever the currency: the API shows the currency's own ("1500" yen, "45.50" dollars). */
+const inItsCurrency = (event: Event): Event => ({
+  ...event,
+  prices: event.prices.map(({ seatType, price }) => ({ seatType, price: fromDecimalColumn(price, event.currency) })),
+});
 
 const SEAT_MAP_CACHE_SIZE = 20;
 
@@ -52,19 +60,20 @@ export class CatalogQueries {
 
   constructor(private readonly db: DataSource) {}
 
-  listEvents(status: string | undefined, limit: number, offset: number) {
-    return this.db.query(
+  async listEvents(status: string | undefined, limit: number, offset: number) {
+    const events: Event[] = await this.db.query(
       `SELECT ${EVENT_COLUMNS} FROM catalog.events e
         WHERE $1::catalog.event_status IS NULL OR e.status = $1
         ORDER BY e.start_time, e.id LIMIT $2 OFFSET $3`,
       [status ?? null, limit, offset],
     );
+    return events.map(inItsCurrency);
   }
 
   async event(eventId: string) {
-    const [event] = await this.db.query(`SELECT ${EVENT_COLUMNS} FROM catalog.events e WHERE e.id = $1`, [eventId]);
+    const [event]: Event[] = await this.db.query(`SELECT ${EVENT_COLUMNS} FROM catalog.events e WHERE e.id = $1`, [eventId]);
     if (!event) throw new DomainError('not-found', 'No such event');
-    return event;
+    return inItsCurrency(event);
   }
 
   /**
@@ -77,8 +86,9 @@ export class CatalogQueries {
    * agree); the live seat map sends what changes after it.
    */
   async seatMap(eventId: string) {
-    const [event] = await this.db.query(`SELECT venue_id FROM catalog.events WHERE id = $1`, [eventId]);
+    const [event]: { venue_id: string; currency: string }[] = await this.db.query(`SELECT venue_id, currency FROM catalog.events WHERE id = $1`, [eventId]);
     if (!event) throw new DomainError('not-found', 'No such event');
+    const { currency } = event;
     const rows: (Omit<SeatOfMap, 'rank'> & { rank: number | null; layoutOrder: number; position: string })[] = await this.db.query(
       `SELECT s.seat_id AS "seatId", s.section, s.row, s.number, s.type, v.rank, v.layout_order AS "layoutOrder",
               p.price::text AS price, s.status, s.position
@@ -99,9 +109,9 @@ export class CatalogQueries {
     const seats: SeatOfMap[] = rows.map(({ position: changedAt, seatId, section, row, number, type, price, status }) => {
       counts[status]++;
       if (changedAt > position) position = changedAt;
-      return { seatId, section, row, number, type, rank: ranks.get(seatId)!, price, status };
+      return { seatId, section, row, number, type, rank: ranks.get(seatId)!, price: price === null ? null : fromDecimalColumn(price, currency), status };
     });
-    return { eventId, venueId: event.venue_id, seats, counts, position };
+    return { eventId, venueId: event.venue_id, currency, seats, counts, position };
   }
 
   /**
@@ -141,9 +151,9 @@ export class CatalogQueries {
 
   /** The seat map read and serialised whole, each seat's JSON kept up to its status for the updates. */
   private async fullSeatMap(eventId: string): Promise<CachedSeatMap> {
-    const { venueId, seats, counts, position } = await this.seatMap(eventId);
+    const { venueId, currency, seats, counts, position } = await this.seatMap(eventId);
     return withText({
-      head: `${JSON.stringify({ eventId, venueId }).slice(0, -1)},"seats":[`,
+      head: `${JSON.stringify({ eventId, venueId, currency }).slice(0, -1)},"seats":[`,
       // status is the seat's last key: its JSON less `"SOLD"}` (say) at the end.
       seats: seats.map((seat) => JSON.stringify(seat).slice(0, -(seat.status.length + 3))),
       indexOf: new Map(seats.map((seat, i) => [seat.seatId, i])),

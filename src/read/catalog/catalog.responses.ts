@@ -16,6 +16,7 @@ export class Event {
   @ApiProperty({ format: 'date-time' }) startTime!: string;
   @ApiProperty({ format: 'date-time' }) endTime!: string;
   @ApiProperty({ enum: EVENT_STATUSES, enumName: 'EventStatus' }) status!: EventStatus;
+  @ApiProperty({ example: 'USD', description: 'ISO 4217: what its prices, and its bookings and payments, are in' }) currency!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ type: SeatTypePrice, isArray: true }) prices!: SeatTypePrice[];
@@ -52,6 +53,7 @@ export class SeatCounts {
 export class SeatMap {
   @ApiProperty({ format: 'uuid' }) eventId!: string;
   @ApiProperty({ format: 'uuid' }) venueId!: string;
+  @ApiProperty({ example: 'USD', description: "ISO 4217: the seats' prices are in it" }) currency!: string;
   @ApiProperty({ type: SeatOfMap, isArray: true, description: 'By section, row, then number' }) seats!: SeatOfMap[];
   @ApiProperty({ type: SeatCounts }) counts!: SeatCounts;
   @ApiProperty({ description: 'The last event these seats reflect (empty while the event has no seats); the live stream resumes after it' })

@@ -16,13 +16,13 @@ import { BookingIdParam, PlaceBookingBody } from './booking.dto.js';
 import { BookingCancelled, BookingPlaced } from './booking.responses.js';
 import { EndBookingMessage, type PlacedBooking, PlaceBookingMessage, type SeatsAsked } from './booking.handler.js';
 
-const answer = ({ booking, position }: PlacedBooking): BookingPlaced => ({
-  id: booking.placed.bookingId,
-  status: booking.status,
-  expiresAt: booking.placed.expiresAt,
-  totalAmount: formatMoney(booking.placed.totalMinor),
-  currency: booking.placed.currency,
-  items: booking.placed.items.map(({ seatId, priceMinor }) => ({ seatId, price: formatMoney(priceMinor) })),
+const answer = ({ booking: { status, placed }, position }: PlacedBooking): BookingPlaced => ({
+  id: placed.bookingId,
+  status,
+  expiresAt: placed.expiresAt,
+  totalAmount: formatMoney(placed.totalMinor, placed.currency),
+  currency: placed.currency,
+  items: placed.items.map(({ seatId, priceMinor }) => ({ seatId, price: formatMoney(priceMinor, placed.currency) })),
   position: answeredPosition(position),
 });
 

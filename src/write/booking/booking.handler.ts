@@ -9,7 +9,7 @@ import { refuseUnknownSeats, type Venue, type VenueCommand, venueDecider } from 
 import { type SeatType, type VenueEvent, venueStream } from '../catalog/venue.events.js';
 import { layoutOf, type VenueLayout } from '../catalog/venue-layout.js';
 import { DomainError } from '../domain-error.js';
-import { formatMoney, MAX_AMOUNT_MINOR } from '../money.js';
+import { currencyOf, formatMoney } from '../money.js';
 import { EVENT_STORE, type EventStore, latestPosition, type MessageContext, type Position } from '../event-store/event-store.port.js';
 import { handleCommand, type Loaded, loadState, unwritten } from '../event-store/handle-command.js';
 import { StreamCache } from '../event-store/stream-cache.js';
@@ -77,7 +77,7 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     let reserved: Awaited<ReturnType<SeatInventoryService['execute']>>;
     if ('seatIds' in seats) {
       items = this.price(sale, seats.seatIds);
-      this.checkTotal(items.reduce((sum, item) => sum + item.priceMinor, 0));
+      this.checkTotal(items.reduce((sum, item) => sum + item.priceMinor, 0), sale.event.currency);
       reserved = await this.inventory.execute({ type: 'ReserveSeats', data: { eventId, bookingId, seatIds: seats.seatIds, userId, maxSeatsPerUser } }, context);
     } else {
       const { quantity, seatType, section } = seats.bestAvailable;
@@ -146,9 +146,11 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     });
   }
 
-  private checkTotal(totalMinor: number): void {
-    if (totalMinor > MAX_AMOUNT_MINOR) {
-      throw new DomainError('invalid', `The total, ${formatMoney(totalMinor)}, is more than one booking can hold (${formatMoney(MAX_AMOUNT_MINOR)}); book fewer seats at once`);
+  /** What DECIMAL(10,2) holds, in the event's currency's minor units: 99,999,999.99 dollars, but 99,999,999 yen. */
+  private checkTotal(totalMinor: number, currency: string): void {
+    const { maxMinor } = currencyOf(currency);
+    if (totalMinor > maxMinor) {
+      throw new DomainError('invalid', `The total, ${formatMoney(totalMinor, currency)} ${currency}, is more than one booking can hold (${formatMoney(maxMinor, currency)} ${currency}); book fewer seats at once`);
     }
   }
 
@@ -167,7 +169,7 @@ export class PlaceBookingHandler implements ICommandHandler<PlaceBookingMessage>
     if (seatType !== null && !event.prices.has(seatType)) throw new DomainError('not-bookable', `The event has no price for ${seatType} seats`);
     const seatTypes = seatType !== null ? [seatType] : [...event.prices.keys()];
     // Whichever seats are chosen, their total must be one a booking can hold.
-    this.checkTotal(quantity * Math.max(0, ...seatTypes.map((type) => event.prices.get(type)!)));
+    this.checkTotal(quantity * Math.max(0, ...seatTypes.map((type) => event.prices.get(type)!)), event.currency);
     return { layout, seatTypes };
   }
 }

@@ -7,15 +7,15 @@ import { Authenticated, type AuthenticatedUser, CurrentUser } from '../../auth.j
 import { CommandAdmission } from '../command-admission.js';
 import { requestContext } from '../message-context.js';
 import { answeredPosition } from '../event-store/handle-command.js';
-import { parseMoney } from '../money.js';
 import { AddSeatsBody, CreateEventBody, CreateVenueBody, EventIdParam, HoldIdParam, HoldSeatsBody, PricesBody, VenueIdParam } from './catalog.dto.js';
 import { type CatalogCommand, CatalogCommandMessage } from './catalog.handler.js';
-import type { Price } from './show.events.js';
+import type { PriceAsked } from './show.decider.js';
 import { CommandAnswer } from '../../openapi/common.js';
 import { Problems } from '../../openapi/problems.js';
 import { EventCancelled, EventCreated, EventPublished, HoldPlaced, SeatsAdded, VenueCreated } from './catalog.responses.js';
 
-const toPrices = (body: PricesBody): Price[] => body.prices.map(({ seatType, price }) => ({ seatType, priceMinor: parseMoney(price) }));
+// Read as amounts by the show decider, which knows the event's currency.
+const toPrices = (body: PricesBody): PriceAsked[] => body.prices.map(({ seatType, price }) => ({ seatType, price }));
 
 /** The catalog's command API: only for tokens with the permission catalog:write. */
 @ApiTags('catalog')
@@ -65,7 +65,9 @@ export class CatalogController {
   @Post('events')
   @ApiOperation({
     summary: 'Create an event at a venue',
-    description: 'A DRAFT event with a price per seat type; it sells seats once published. startTime must be in the future and before endTime (else 400).',
+    description:
+      'A DRAFT event with a price per seat type, in its currency (default USD); it sells seats once published. startTime must be in the future and before endTime, ' +
+      'and each price must have no more decimals than the currency ("1500" for JPY, "45.50" for USD), else 400.',
   })
   @ApiCreatedResponse({ type: EventCreated })
   @Problems({ 404: 'No such venue' })
@@ -78,7 +80,7 @@ export class CatalogController {
       description: body.description ?? null,
       startTime: new Date(body.startTime).toISOString(),
       endTime: new Date(body.endTime).toISOString(),
-      currency: 'USD',
+      currency: body.currency ?? 'USD',
       prices: toPrices(body),
     };
     const { position } = await this.run({ type: 'CreateShow', data: { ...data, now: new Date().toISOString() } }, request, user);
@@ -88,7 +90,9 @@ export class CatalogController {
   @Put('events/:eventId/prices')
   @ApiOperation({
     summary: "Change an event's prices",
-    description: 'Sets the price of each seat type named; the others keep theirs. Bookings placed before keep the prices they were placed at.',
+    description:
+      "Sets the price of each seat type named, in the event's currency (a price with more decimals than it has is a 400); the others keep theirs. " +
+      'Bookings placed before keep the prices they were placed at.',
   })
   @ApiOkResponse({ type: CommandAnswer })
   @Problems({ 404: 'No such event', 422: 'The event is cancelled or completed' })

@@ -67,7 +67,10 @@ export class PriceBody {
   @IsIn(SEAT_TYPES)
   seatType!: SeatType;
 
-  /** A decimal amount ("45.00" or 45); parsed exactly by money.ts, never as a float. */
+  /**
+   * A decimal amount ("45.00" or 45), never read as a float. Here at most 2 decimals, as any currency
+   * has; the show decider then holds it to the event's currency's ("1500.5" is no amount of yen).
+   */
   @IsAmount()
   price!: string | number;
 }
@@ -96,6 +99,16 @@ export class CreateEventBody extends PricesBody {
 
   @ApiProperty({ example: '2030-06-01T22:30:00Z', description: 'After startTime' }) @IsISO8601({ strict: true })
   endTime!: string;
+
+  @ApiProperty({
+    example: 'JPY',
+    // Not `default`: generated clients (openapi-typescript) would then make it required.
+    description:
+      "ISO 4217, in capitals (absent: USD): the event's prices, and its bookings' totals, payments and refunds, are in it, with its decimals (JPY none, USD and EUR 2). " +
+      'Currencies with 3 decimals (KWD, BHD, …) are not supported yet; units that are not money (XAU, XDR, XTS, …) are refused',
+  })
+  @IsOptional() @IsString() @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code in capitals, such as USD, EUR or JPY' })
+  currency?: string;
 }
 
 export class EventIdParam {

@@ -12,7 +12,8 @@ export type EventCreated = {
   type: 'EventCreated';
   data: { eventId: string; venueId: string; name: string; description: string | null; startTime: string; endTime: string; currency: string; prices: Price[] };
 };
-export type EventPricesChanged = { type: 'EventPricesChanged'; data: { eventId: string; prices: Price[] } };
+/** Version 2 (#21) names the currency the prices are in; version 1, from when every event was in USD, is read as USD (domain-event.ts). */
+export type EventPricesChanged = { type: 'EventPricesChanged'; schemaVersion: 2; data: { eventId: string; currency: string; prices: Price[] } };
 export type EventPublished = { type: 'EventPublished'; data: { eventId: string } };
 export type EventCancelled = { type: 'EventCancelled'; data: { eventId: string } };
 export type ShowEvent = EventCreated | EventPricesChanged | EventPublished | EventCancelled;

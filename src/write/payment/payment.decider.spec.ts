@@ -56,7 +56,9 @@ describe('payment', () => {
     const refund = { type: 'RefundPayment', data: { paymentId, reason: 'booking-not-pending' } } as const;
     const accepted = { type: 'RecordRefund', data: { paymentId, refundId: 're_1' } } as const;
     const requestedRefund: PaymentEvent = { type: 'RefundRequested', data: { paymentId, bookingId: 'b-1', amountMinor: 9000, currency: 'USD', reason: 'booking-not-pending' } };
-    const refunded: PaymentEvent = { type: 'PaymentRefunded', data: { paymentId, bookingId: 'b-1', amountMinor: 9000, reason: 'booking-not-pending', refundId: 're_1' } };
+    const refunded: PaymentEvent = {
+      type: 'PaymentRefunded', schemaVersion: 2, data: { paymentId, bookingId: 'b-1', amountMinor: 9000, currency: 'USD', reason: 'booking-not-pending', refundId: 're_1' },
+    };
 
     it('requests the refund of a success once', () => {
       given(requested(1, 'k-1'), processing(1), succeeded(1)).when(refund).then(requestedRefund);
@@ -72,8 +74,17 @@ describe('payment', () => {
       given(requested(1, 'k-1'), processing(1), succeeded(1), requestedRefund, refunded).when(accepted).then();
       given(requested(1, 'k-1'), processing(1), succeeded(1)).when(accepted).then();
     });
+    it('records the refund in the currency it was paid in', () => {
+      const paidInYen: PaymentRequested = { type: 'PaymentRequested', data: { ...requested(1, 'k-1').data, amountMinor: 3000, currency: 'JPY' } };
+      const refundRequested: PaymentEvent = { type: 'RefundRequested', data: { paymentId, bookingId: 'b-1', amountMinor: 3000, currency: 'JPY', reason: 'booking-not-pending' } };
+      given(paidInYen, processing(1), succeeded(1)).when(refund).then(refundRequested);
+      given(paidInYen, processing(1), succeeded(1), refundRequested).when(accepted).then({
+        type: 'PaymentRefunded', schemaVersion: 2, data: { paymentId, bookingId: 'b-1', amountMinor: 3000, currency: 'JPY', reason: 'booking-not-pending', refundId: 're_1' },
+      });
+    });
     it('knows a refund recorded before refunds were requested first (no refund id) as done', () => {
-      const legacy: PaymentEvent = { type: 'PaymentRefunded', data: { paymentId, bookingId: 'b-1', amountMinor: 9000, reason: 'booking-cancelled' } };
+      // As the decider reads it: stored at version 1 (no currency), upcast to USD.
+      const legacy: PaymentEvent = { type: 'PaymentRefunded', schemaVersion: 2, data: { paymentId, bookingId: 'b-1', amountMinor: 9000, currency: 'USD', reason: 'booking-cancelled' } };
       given(requested(1, 'k-1'), processing(1), succeeded(1), legacy).when(refund).then();
       given(requested(1, 'k-1'), processing(1), succeeded(1), legacy).when(accepted).then();
     });

@@ -78,8 +78,8 @@ const requestRefund = ({ data }: RefundPayment, state: Payment): PaymentEvent[] 
 /** The provider accepted the refund: recorded once, however often its acceptance is reported. */
 const recordRefund = ({ data }: RecordRefund, state: Payment): PaymentEvent[] => {
   if (state.status === 'None' || state.refund?.status !== 'REQUESTED') return [];
-  const { bookingId, amountMinor, refund } = state;
-  return [{ type: 'PaymentRefunded', data: { paymentId: data.paymentId, bookingId, amountMinor, reason: refund.reason, refundId: data.refundId } }];
+  const { bookingId, amountMinor, currency, refund } = state;
+  return [{ type: 'PaymentRefunded', schemaVersion: 2, data: { paymentId: data.paymentId, bookingId, amountMinor, currency, reason: refund.reason, refundId: data.refundId } }];
 };
 
 export const paymentDecider: Decider<Payment, PaymentCommand, PaymentEvent> = {

@@ -15,8 +15,10 @@ export type PaymentFailed = { type: 'PaymentFailed'; data: { paymentId: string; 
 export type RefundRequested = { type: 'RefundRequested'; data: { paymentId: string; bookingId: string; amountMinor: number; currency: string; reason: string } };
 export type PaymentRefunded = {
   type: 'PaymentRefunded';
+  /** Version 2 (#21) names the refund's currency; version 1, from when every payment was in USD, is read as USD (domain-event.ts). */
+  schemaVersion: 2;
   /** `refundId` is the provider's; refunds recorded before #16 (recorded first, then sent) have none. */
-  data: { paymentId: string; bookingId: string; amountMinor: number; reason: string; refundId?: string };
+  data: { paymentId: string; bookingId: string; amountMinor: number; currency: string; reason: string; refundId?: string };
 };
 export type PaymentEvent = PaymentRequested | PaymentProcessing | PaymentSucceeded | PaymentFailed | RefundRequested | PaymentRefunded;
 
