@@ -22,6 +22,7 @@ import {
   requestBodyErrors,
 } from './support/openapi.js';
 import { openSse } from './support/sse.js';
+import { webhookReceiver } from './support/webhook-receiver.js';
 
 const SUITE = 'openapi contract';
 const COMMITTED = fileURLToPath(new URL('../openapi.json', import.meta.url));
@@ -282,6 +283,28 @@ describe('the OpenAPI document, held to the real service', () => {
     });
   });
 
+  describe('outbound webhooks', () => {
+    it('subscribes (201), lists (200), shows deliveries (200), replays (202) and deletes (200); 404 for an unknown one', async () => {
+      const integrator = await bearer('auth0|openapi-integrator', { permissions: ['webhooks:write'] });
+      const endpoint = await webhookReceiver();
+      try {
+        const created = await http().post('/webhooks').set('authorization', integrator).send({ url: endpoint.url, eventTypes: ['event.published'] }).expect(201);
+        await http().post(`/events/${draftEventId}/publish`).set('authorization', organiser).expect(200);
+        await eventually(() => endpoint.delivered().length === 1, 15_000, 'event.published delivered');
+        await http().get('/webhooks').set('authorization', integrator).expect(200);
+        const deliveries = await http().get(`/webhooks/${created.body.id}/deliveries?limit=5`).set('authorization', integrator).expect(200);
+        expect(deliveries.body.items).toHaveLength(1);
+        await http().post(`/webhooks/${created.body.id}/replay`).set('authorization', integrator).send({ fromPosition: created.body.position }).expect(202);
+        await eventually(() => endpoint.delivered().length === 2, 15_000, 'event.published sent again');
+        await http().delete(`/webhooks/${created.body.id}`).set('authorization', integrator).expect(200);
+        await http().get(`/webhooks/${created.body.id}/deliveries`).set('authorization', integrator).expect(404);
+        await http().post('/webhooks').set('authorization', integrator).send({ url: 'http://10.0.0.1/', eventTypes: ['event.published'] }).expect(400);
+      } finally {
+        await endpoint.close();
+      }
+    });
+  });
+
   describe('the payment webhook', () => {
     const outcome = () =>
       JSON.stringify({ id: `evt_${randomUUID()}`, type: 'payment.succeeded', data: { paymentId: randomUUID(), attempt: 1, externalId: `ch_${randomUUID()}`, reason: null } });
@@ -326,6 +349,7 @@ describe('the OpenAPI document, held to the real service', () => {
     /** A user of its own for each try: booking and paying are rate-limited per user. */
     let tries = 0;
     const buyer = () => bearer(`auth0|openapi-limits-${++tries}`);
+    const integrator = () => bearer('auth0|openapi-integrator', { permissions: ['webhooks:write'] });
     const send = (method: 'post' | 'put', path: string, token: string, body: object) => http()[method](path).set('authorization', token).send(body);
 
     it('refuses the same bodies: the document says so, and the service answers 400', async () => {
@@ -349,6 +373,11 @@ describe('the OpenAPI document, held to the real service', () => {
         ['payBooking', 'post', `/bookings/${randomUUID()}/payments`, buyer, { paymentMethod: 'visa' }],
         ['checkIn', 'post', `/events/${eventId}/check-ins`, async () => bearer('auth0|openapi-gate', { permissions: ['checkin:write'] }), { code: 'x'.repeat(2_049) }],
         ['checkIn', 'post', `/events/${eventId}/check-ins`, async () => bearer('auth0|openapi-gate', { permissions: ['checkin:write'] }), { code: 'x', scannedAt: 'yesterday' }],
+        ['createWebhook', 'post', '/webhooks', integrator, { url: 'http://127.0.0.1/x', eventTypes: [] }],
+        ['createWebhook', 'post', '/webhooks', integrator, { url: 'http://127.0.0.1/x', eventTypes: ['booking.reserved', 'booking.reserved'] }],
+        ['createWebhook', 'post', '/webhooks', integrator, { url: `http://127.0.0.1/${'x'.repeat(2_048)}`, eventTypes: ['booking.reserved'] }],
+        ['createWebhook', 'post', '/webhooks', integrator, { url: 'http://127.0.0.1/x', eventTypes: ['ticket.scanned'] }],
+        ['replayWebhook', 'post', `/webhooks/${randomUUID()}/replay`, integrator, { fromPosition: '12' }],
       ];
       for (const [operationId, method, path, token, body] of refused) {
         expect([operationId, requestBodyErrors(document, operationId, body)]).toEqual([operationId, expect.arrayContaining([expect.any(String)])]);
