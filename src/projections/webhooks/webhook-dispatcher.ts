@@ -119,12 +119,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   /** Applies what the registry gained since it was last read: the whole of it, the first time. */
   private async catchUp(): Promise<void> {
     const { events } = await this.store.readStream(WEBHOOKS_STREAM, { fromRevision: this.nextRevision });
-    const created: Subscription[] = [];
     for (const event of events.map(asDecided<WebhookEvent>)) {
       switch (event.type) {
         case 'WebhookCreated':
           this.subscriptions.set(event.data.webhookId, { ...event.data, createdAt: event.position });
-          created.push(this.subscriptions.get(event.data.webhookId)!);
           break;
         case 'WebhookDeleted':
           this.subscriptions.delete(event.data.webhookId);
@@ -137,8 +135,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       }
       this.nextRevision = event.revision + 1n;
     }
-    // After the replays: a runner reads its checkpoint as it starts.
-    for (const subscription of created) if (this.subscriptions.has(subscription.webhookId)) this.start(subscription);
+    // After the replays, since a runner reads its checkpoint as it starts; and any a failed read left unstarted.
+    for (const subscription of this.subscriptions.values()) if (!this.running.has(subscription.webhookId)) this.start(subscription);
   }
 
   private start(subscription: Subscription): void {
@@ -194,9 +192,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         [name, data.fromPosition],
       );
     });
-    if (!this.running.has(data.webhookId) || this.stopping.signal.aborted) return;
+    // Stopped here, started again once the registry is read (catchUp).
+    if (!this.running.has(data.webhookId)) return;
     await this.stop(data.webhookId);
-    this.start(subscription);
     this.logger.log(`Webhook ${data.webhookId}: sending again what came after ${data.fromPosition}`);
   }
 
