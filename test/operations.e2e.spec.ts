@@ -40,7 +40,7 @@ describe('operations and access', () => {
     const ready = await http().get('/health/ready').expect(200);
     expect(Object.keys(ready.body.info)).toEqual(['shutdown', 'eventStore', 'database']);
     const full = await http().get('/health').expect(200);
-    expect(Object.keys(full.body.info)).toEqual(['eventStore', 'database', 'projections', 'kafka', 'payments']);
+    expect(Object.keys(full.body.info)).toEqual(['eventStore', 'database', 'projections', 'kafka', 'payments', 'webhooks']);
   });
 
   it('exposes command latency, conflicts, projection lag and parked events to Prometheus', async () => {
