@@ -205,20 +205,22 @@ function renderWebhooks(r) {
   const row = (label, key) => [label, ...layouts.map(([, l]) => l[key] ?? '—')];
   return `## Outbound webhooks during an on-sale
 
-One event of ${r.seats.toLocaleString('en-US')} seats, ${r.clients} buyers racing for the best seats until it is sold out (as in the on-sale
-above), every other booking paid with the test provider; webhooks subscribed to every integration event POST them to endpoints in
-the bench process. Lag: the moment the healthy endpoint got an event (its first 2xx-answered request of that id) minus the event's
+One event of ${r.seats.toLocaleString('en-US')} seats, ${r.clients} buyers racing for the best seats until it is sold out, as the on-sale's pick-your-seat
+buyers do${Object.keys(r.serviceEnv).length ? ` (the service with ${Object.entries(r.serviceEnv).map(([name, value]) => `\`${name}=${value}\``).join(', ')})` : ''}; webhooks subscribed to every integration event POST them to endpoints, each
+in a process of its own. Lag: the moment the healthy endpoint got an event (its first 2xx-answered request of that id) minus the event's
 \`time\` (its append). Two layouts side by side in each run, alternating which goes first: the healthy endpoint alone, and beside
 an endpoint that answers every request with 503 (retried with backoff, never skipped); ${r.runs} run(s), a fresh database each.
 
 ${table(['', ...layouts.map(([name]) => `healthy endpoint ${name}`)], [
   row('bookings', 'bookings'),
-  row('payments', 'payments'),
+  row('time to sell out, or the limit (s)', 'saleSeconds'),
   row('bookings/s', 'bookingsPerSecond'),
   row('events delivered to the healthy endpoint', 'delivered'),
   row('lag p50 (ms)', 'p50'),
   row('lag p99 (ms)', 'p99'),
   row('lag max (ms)', 'max'),
+  row('lag p99 of the first tenth of the events (ms)', 'p99FirstTenth'),
+  row('lag p99 of the other nine tenths (ms)', 'p99Rest'),
   row('requests the failing endpoint got', 'failingRequests'),
 ])}
 

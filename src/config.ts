@@ -121,9 +121,9 @@ export class Environment {
   @Min(1) @Max(2_592_000) @IsNumber()
   WEBHOOK_FAILING_AFTER_SECONDS: number = 86_400;
 
-  /** Requests in flight to one subscription's endpoint at once (different bookings; one booking's events go one after another). */
+  /** Requests in flight to one subscription's endpoint at once (different bookings; one booking's events go one after another). 8 could not keep up with the on-sale bench (BENCHMARKS.md). */
   @Min(1) @Max(64) @IsInt()
-  WEBHOOK_CONCURRENCY: number = 8;
+  WEBHOOK_CONCURRENCY: number = 16;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
