@@ -16,7 +16,7 @@ import { migrations } from '../dist/migrations/all.js';
 import { PostgresEventStore } from '../dist/src/write/event-store/postgres.event-store.js';
 import { layoutOf } from '../dist/src/write/catalog/venue-layout.js';
 import { loneSeats, SeatAllocator } from '../dist/src/write/seat-inventory/best-available.js';
-import { benchDatabase, httpClient, machine, median, percentile, startServer, stopServer, summary, token } from './support.mjs';
+import { benchDatabase, chooseSeats, httpClient, machine, median, percentile, rng, startServer, stopServer, summary, token } from './support.mjs';
 
 const runs = Number(process.argv[2] ?? 1);
 const SEATS = Number(process.argv[3] ?? 10_000);
@@ -76,14 +76,6 @@ const seedReference = async (url, count) => {
   await db.query('ANALYZE');
   await db.destroy();
   return eventId;
-};
-
-/** A deterministic generator per buyer, the same for every system: same buyers, same choices. */
-const rng = (seed) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
 /** Time to a whole seat map of the big event (answer read to the end, neither decoded nor parsed). */
@@ -150,10 +142,7 @@ const onSale = async (port, eventId, bigEventId, isEventix) => {
         refreshed = performance.now();
         if (view.size === 0) break;
       }
-      const available = [...view].sort((a, b) => a - b);
-      const wanted = new Set();
-      const count = Math.min(available.length, 1 + Math.floor(next() ** 2 * 4));
-      while (wanted.size < count) wanted.add(available[Math.floor(available.length * next() ** 2.5)]);
+      const wanted = chooseSeats(view, next);
       const seatIds = [...wanted].map((index) => ordered[index]);
       const t = performance.now();
       const response = await http(port, 'POST', '/bookings', { auth: tokens[i], body: { eventId, seatIds } });

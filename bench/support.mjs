@@ -97,3 +97,23 @@ export const stopServer = async (child) => {
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
 };
+
+/** A deterministic generator per buyer, the same for every system: same buyers, same choices. */
+export const rng = (seed) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+/**
+ * A pick-your-seat buyer's next try (the on-sale's): 1–4 of the seats it believes free (`view`, indexes in
+ * best-first order), mostly one, the best far more often than the rest (Zipf-like).
+ */
+export const chooseSeats = (view, next) => {
+  const available = [...view].sort((a, b) => a - b);
+  const wanted = new Set();
+  const count = Math.min(available.length, 1 + Math.floor(next() ** 2 * 4));
+  while (wanted.size < count) wanted.add(available[Math.floor(available.length * next() ** 2.5)]);
+  return wanted;
+};

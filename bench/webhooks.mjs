@@ -10,7 +10,7 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { INTEGRATION_EVENT_TYPES } from '../dist/src/projections/integration-events.js';
-import { benchDatabase, httpClient, machine, median, percentile, startServer, stopServer, summary, token } from './support.mjs';
+import { benchDatabase, chooseSeats, httpClient, machine, median, percentile, rng, startServer, stopServer, summary, token } from './support.mjs';
 
 const runs = Number(process.argv[2] ?? 3);
 const SEATS = Number(process.argv[3] ?? 10_000);
@@ -21,8 +21,6 @@ const DRAIN_LIMIT_MS = 60_000;
 const REFRESH_MS = 5_000;
 const SERVICE_ENV = Object.fromEntries(['COMMAND_CONCURRENCY', 'WEBHOOK_CONCURRENCY'].filter((name) => process.env[name]).map((name) => [name, process.env[name]]));
 const { http, close: closeHttp } = httpClient(CLIENTS + 10);
-
-const rng = (seed) => () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
 
 /** An endpoint on 127.0.0.1 (bench/webhook-endpoint.mjs) that answers `status`. */
 const endpoint = async (status) => {
@@ -69,10 +67,7 @@ const sale = async (port, eventId, ordered) => {
         refreshed = performance.now();
         if (view.size === 0) break;
       }
-      const available = [...view].sort((a, b) => a - b);
-      const wanted = new Set();
-      const count = Math.min(available.length, 1 + Math.floor(next() ** 2 * 4));
-      while (wanted.size < count) wanted.add(available[Math.floor(available.length * next() ** 2.5)]);
+      const wanted = chooseSeats(view, next);
       const response = await http(port, 'POST', '/bookings', { auth: tokens[i], body: { eventId, seatIds: [...wanted].map((index) => ordered[index]) } });
       if (response.status === 201) {
         bookings++;
