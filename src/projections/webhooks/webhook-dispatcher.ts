@@ -79,11 +79,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   async health(webhookIds = [...this.subscriptions.keys()]): Promise<WebhookHealth[]> {
     const rows: { webhookId: string; position: string | null; retryingSince: Date | null; failingSince: Date | null; lastError: string | null }[] = await this.dataSource.query(
       `SELECT w.id AS "webhookId", c.position, s.retrying_since AS "retryingSince", s.failing_since AS "failingSince", s.last_error AS "lastError"
-         FROM unnest($1::uuid[]) WITH ORDINALITY AS w(id, n)
-         LEFT JOIN projections.checkpoints c ON c.projector = 'webhook:' || w.id
+         FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS w(id, name, n)
+         LEFT JOIN projections.checkpoints c ON c.projector = w.name
          LEFT JOIN webhooks.status s ON s.webhook_id = w.id
         ORDER BY w.n`,
-      [webhookIds],
+      [webhookIds, webhookIds.map(deliveryName)],
     );
     return rows.map((row) => {
       const here = this.running.get(row.webhookId)?.runner.status;

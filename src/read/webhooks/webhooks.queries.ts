@@ -6,6 +6,7 @@ import { WebhookDispatcher } from '../../projections/webhooks/webhook-dispatcher
 import { DomainError } from '../../write/domain-error.js';
 import { EVENT_STORE, type EventStore } from '../../write/event-store/event-store.port.js';
 import { asDecided } from '../../write/event-store/handle-command.js';
+import { webhookDecider } from '../../write/webhooks/webhook.decider.js';
 import { type WebhookEvent, WEBHOOKS_STREAM } from '../../write/webhooks/webhook.events.js';
 import { Paging } from '../paging.js';
 import type { Delivery, DeliveryPage, Webhook } from './webhooks.responses.js';
@@ -49,13 +50,12 @@ export class WebhookQueries {
     return { items: items.map((item) => ({ ...item, attemptedAt: new Date(item.attemptedAt).toISOString() })), limit, offset };
   }
 
+  /** The subscriptions in force, as the registry's decider folds them, each with when it was created. */
   private async subscriptions() {
     const { events } = await this.store.readStream(WEBHOOKS_STREAM);
-    const found = new Map<string, { webhookId: string; url: string; eventTypes: Webhook['eventTypes']; createdAt: string }>();
-    for (const event of events.map(asDecided<WebhookEvent>)) {
-      if (event.type === 'WebhookCreated') found.set(event.data.webhookId, { ...event.data, createdAt: event.metadata.occurredAt });
-      if (event.type === 'WebhookDeleted') found.delete(event.data.webhookId);
-    }
-    return found;
+    const decided = events.map(asDecided<WebhookEvent>);
+    const inForce = decided.reduce(webhookDecider.evolve, webhookDecider.initialState());
+    const createdAt = new Map(decided.flatMap((event) => (event.type === 'WebhookCreated' ? [[event.data.webhookId, event.metadata.occurredAt] as const] : [])));
+    return new Map([...inForce].map(([webhookId, created]) => [webhookId, { ...created, createdAt: createdAt.get(webhookId)! }]));
   }
 }
