@@ -19,6 +19,7 @@ import { CatalogModule } from './write/catalog/catalog.module.js';
 import { PaymentModule } from './write/payment/payment.module.js';
 import { TicketsModule } from './write/tickets/tickets.module.js';
 import { WebhooksModule } from './write/webhooks/webhooks.module.js';
+import { PrivacyModule } from './write/privacy/privacy.module.js';
 import { ensureDatabase } from './database.js';
 import { HealthController } from './health.controller.js';
 import { HttpDrain } from './http-drain.js';
@@ -90,6 +91,7 @@ export class AppModule {
         MetricsModule,
         CommandAdmissionModule,
         EventStoreModule,
+        PrivacyModule,
         AuthModule,
         CatalogModule,
         BookingModule,

@@ -30,6 +30,7 @@ describe('configuration', () => {
     [{ AUTH_JWT_SECRET: 'short' }, 'AUTH_JWT_SECRET'],
     [{ TICKET_KEY_SECRET: 'short' }, 'TICKET_KEY_SECRET'],
     [{ OUTBOUND_WEBHOOK_KEY: 'short' }, 'OUTBOUND_WEBHOOK_KEY'],
+    [{ PRIVACY_KEY_SECRET: 'short' }, 'PRIVACY_KEY_SECRET'],
     [{ WEBHOOK_TIMEOUT_SECONDS: '0' }, 'WEBHOOK_TIMEOUT_SECONDS'],
     [{ WEBHOOK_CONCURRENCY: '1.5' }, 'WEBHOOK_CONCURRENCY'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
@@ -38,7 +39,7 @@ describe('configuration', () => {
     expect(() => validateEnvironment(raw)).toThrow(new RegExp(`${name}:`));
   });
 
-  it('refuses to run in production without JWKS, a webhook secret, a ticket key secret, an outbound webhook key and a real payment provider', () => {
+  it('refuses to run in production without JWKS, a webhook secret, a ticket key secret, an outbound webhook key, a privacy key secret and a real payment provider', () => {
     const error = (() => {
       try {
         validateEnvironment({ NODE_ENV: 'production' });
@@ -53,6 +54,7 @@ describe('configuration', () => {
       expect.stringContaining('PAYMENT_WEBHOOK_SECRET must be set in production'),
       expect.stringContaining('TICKET_KEY_SECRET must be set in production'),
       expect.stringContaining('OUTBOUND_WEBHOOK_KEY must be set in production'),
+      expect.stringContaining('PRIVACY_KEY_SECRET must be set in production'),
       expect.stringContaining('PAYMENT_PROVIDER=test is not allowed in production'),
     ]);
   });

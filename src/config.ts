@@ -10,6 +10,7 @@ export const DEVELOPMENT_JWT_SECRET = 'eventix-development-jwt-secret-not-for-pr
 export const DEVELOPMENT_WEBHOOK_SECRET = 'eventix-development-webhook-secret-not-for-production';
 export const DEVELOPMENT_TICKET_KEY_SECRET = 'eventix-development-ticket-key-secret-not-for-production';
 export const DEVELOPMENT_OUTBOUND_WEBHOOK_KEY = 'eventix-development-outbound-webhook-key-not-for-production';
+export const DEVELOPMENT_PRIVACY_KEY_SECRET = 'eventix-development-privacy-key-secret-not-for-production';
 
 const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
@@ -106,6 +107,20 @@ export class Environment {
   @IsString() @MinLength(32, { message: 'OUTBOUND_WEBHOOK_KEY must be at least 32 characters' })
   OUTBOUND_WEBHOOK_KEY: string = DEVELOPMENT_OUTBOUND_WEBHOOK_KEY;
 
+  /**
+   * Encrypts each user's key at rest and keys the lookup from a user id to its key (docs/privacy.md):
+   * changing it makes every stored user id unreadable, as if every user had been erased.
+   */
+  @IsString() @MinLength(32, { message: 'PRIVACY_KEY_SECRET must be at least 32 characters' })
+  PRIVACY_KEY_SECRET: string = DEVELOPMENT_PRIVACY_KEY_SECRET;
+
+  /** `eventix seal`'s Ed25519 private key, PEM (PKCS#8), or a file that holds it (docs/privacy.md); needed only to seal. */
+  @IsOptional() @IsString()
+  SEAL_SIGNING_KEY?: string;
+
+  @IsOptional() @IsString()
+  SEAL_SIGNING_KEY_FILE?: string;
+
   /** An outbound webhook's request, from connecting to the end of the answer, fails after this long. */
   @Min(0.1) @Max(60) @IsNumber()
   WEBHOOK_TIMEOUT_SECONDS: number = 10;
@@ -144,6 +159,9 @@ const productionProblems = (env: Environment): string[] => {
   }
   if (env.OUTBOUND_WEBHOOK_KEY === DEVELOPMENT_OUTBOUND_WEBHOOK_KEY) {
     problems.push('OUTBOUND_WEBHOOK_KEY must be set in production (the development key is public, and every outbound webhook secret derives from it)');
+  }
+  if (env.PRIVACY_KEY_SECRET === DEVELOPMENT_PRIVACY_KEY_SECRET) {
+    problems.push('PRIVACY_KEY_SECRET must be set in production (the development secret is public, and it guards every user\'s key)');
   }
   if (env.PAYMENT_PROVIDER === 'test') problems.push('PAYMENT_PROVIDER=test is not allowed in production');
   return problems;

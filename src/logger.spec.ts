@@ -39,4 +39,23 @@ describe('the request log', () => {
     expect(req.headers).toMatchObject({ ...Object.fromEntries(Object.keys(secrets).map((name) => [name, '[redacted]'])), 'idempotency-key': 'key-1' });
     expect(res.headers['set-cookie']).toBe('[redacted]');
   });
+
+  it("keeps no user id from an erasure's path", async () => {
+    const lines: string[] = [];
+    const output = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const log = requestLogger(createPino('info', output));
+    const server = createServer((req, res) => {
+      log(req, res);
+      res.end('{}');
+    });
+    await request(server).post(`/users/${encodeURIComponent('auth0|a-user-to-forget')}/erase`).send('{}').expect(200);
+    const line = await eventually(() => lines.find((entry) => entry.includes('"req"')), 5_000, 'the request line');
+    expect(lines.join('')).not.toMatch(/a-user-to-forget/);
+    expect(JSON.parse(line).req.url).toBe('/users/[redacted]/erase');
+  });
 });

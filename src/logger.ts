@@ -18,8 +18,27 @@ export const createPino = (level: string, destination?: DestinationStream): Pino
     destination,
   );
 
-/** One line per request but /health's, with its headers (the secret ones redacted by createPino). */
-export const requestLogger = (logger: Pino) => pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/health' } });
+/** A path that names a user: POST /users/:userId/erase. The log outlives the erasure (docs/privacy.md). */
+const USER_PATH = /^\/users\/[^/?#]*/;
+
+/**
+ * One line per request but /health's, with its headers (the secret ones redacted by createPino), and
+ * without a user id in its path: the log line of an erasure must not keep what the erasure removes.
+ */
+export const requestLogger = (logger: Pino) =>
+  pinoHttp({
+    logger,
+    autoLogging: { ignore: (req) => req.url === '/health' },
+    serializers: {
+      req: (req: { url?: string; params?: Record<string, unknown> }) => {
+        if (req.url && USER_PATH.test(req.url)) {
+          req.url = req.url.replace(USER_PATH, '/users/[redacted]');
+          req.params = {};
+        }
+        return req;
+      },
+    },
+  });
 
 export class PinoLoggerService implements LoggerService {
   constructor(private readonly pino: Pino) {}

@@ -12,6 +12,8 @@ import { publishedEvent } from './support/catalog.js';
 import { createTestDatabase } from './support/database.js';
 import { wholeLog } from './support/event-log.js';
 import { openTestEventStore } from './support/event-store.js';
+import { validateEnvironment } from '../src/config.js';
+import { UserKeys } from '../src/write/privacy/user-keys.js';
 
 const READ_MODEL_TABLES = [
   'catalog.venues', 'catalog.seats', 'catalog.events', 'catalog.event_seat_prices', 'catalog.seat_availability',
@@ -71,7 +73,7 @@ describe('projections of the real service', () => {
         expect(live['booking.bookings']).toHaveLength(7);
         await db.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}, booking.processed_events, projections.checkpoints`);
         const head = (await wholeLog(database.url)).at(-1)!.position;
-        const runners = PROJECTORS.map((projector) => new LogRunner(projection(projector, db), store, db, database.url));
+        const runners = PROJECTORS.map((projector) => new LogRunner(projection(projector, db, new UserKeys(db, validateEnvironment({ DATABASE_URL: database.url }))), store, db, database.url));
         for (const runner of runners) runner.start();
         for (const deadline = Date.now() + 20_000; runners.some((r) => r.status.position !== head) && Date.now() < deadline; ) {
           await new Promise((r) => setTimeout(r, 50));

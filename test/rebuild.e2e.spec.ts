@@ -6,7 +6,9 @@ import { migrations } from '../migrations/all.js';
 import { inlined } from '../src/projections/projector.js';
 import { PROJECTORS } from '../src/projections/projectors.js';
 import { Rebuild } from '../src/projections/replay.js';
+import { validateEnvironment } from '../src/config.js';
 import { upcast } from '../src/write/domain-event.js';
+import { UserKeys } from '../src/write/privacy/user-keys.js';
 import type { Event, EventStore } from '../src/write/event-store/event-store.port.js';
 import { createTestDatabase } from './support/database.js';
 import { wholeLog } from './support/event-log.js';
@@ -158,6 +160,8 @@ describe('a rebuild from the log', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let store: EventStore | undefined;
   let pool: Pool;
+  let db: DataSource;
+  let users: UserKeys;
   let cases = 0;
   const tables = PROJECTORS.flatMap((p) => p.tables);
 
@@ -178,14 +182,15 @@ describe('a rebuild from the log', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('rebuild');
-    const db = new DataSource({ type: 'postgres', url: database.url, migrations });
+    db = new DataSource({ type: 'postgres', url: database.url, migrations });
     await db.initialize();
     await db.runMigrations();
-    await db.destroy();
+    users = new UserKeys(db, validateEnvironment({ DATABASE_URL: database.url }));
     pool = new Pool({ connectionString: database.url, max: 4 });
   });
 
   afterAll(async () => {
+    await db.destroy();
     await store?.close();
     await pool.end();
     await database.drop();
@@ -203,7 +208,7 @@ describe('a rebuild from the log', () => {
         for (const event of log.map((stored) => upcast(stored))) for (const projector of PROJECTORS) if (projector.handles.has(event.type)) for (const statement of projector.project(event)) await pool.query(inlined(statement));
         // readAll returns what no older transaction on the server can still join (STYLE.md §3): wait for all of it.
         await eventually(async () => (await store.readAll({ limit: 10_000 })).length === log.length, 30_000, 'the whole log to be readable');
-        const rebuild = new Rebuild(pool, store, PROJECTORS);
+        const rebuild = new Rebuild(pool, store, PROJECTORS, users);
         await rebuild.build({ position: log[log.length - 1].position });
         // What it read: the events of the types the projectors follow (a RefundRequested, for one, changes no table).
         expect(rebuild.applied).toBe(log.filter((event) => rebuild.types.includes(event.type)).length);

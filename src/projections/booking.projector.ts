@@ -10,6 +10,7 @@ export const bookingProjector: Projector<BookingEvent> = {
   name: 'booking',
   tables: ['booking.bookings', 'booking.booking_items'],
   handles: new Set(['BookingPlaced', 'BookingConfirmed', 'BookingCancelled']),
+  personal: [{ table: 'booking.bookings', column: 'user_id' }],
   project: (event) => {
     const at = occurredAt(event);
     switch (event.type) {

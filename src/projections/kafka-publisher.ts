@@ -3,6 +3,7 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import { Environment } from '../config.js';
 import { ensureTopics, idempotentProducer, KAFKA, topics } from '../kafka.js';
 import type { Recorded } from '../write/event-store/event-store.port.js';
+import { UserKeys } from '../write/privacy/user-keys.js';
 import { PUBLISHED_TYPES, type Published, toIntegrationEvent } from './integration-events.js';
 import type { Reactor } from './reactor.js';
 
@@ -22,6 +23,7 @@ export class KafkaPublisher implements Reactor<Published>, OnApplicationShutdown
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka | null,
     env: Environment,
+    private readonly users: UserKeys,
   ) {
     this.topics = topics(env);
   }
@@ -32,7 +34,8 @@ export class KafkaPublisher implements Reactor<Published>, OnApplicationShutdown
 
   async react(batch: Recorded<Published>[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
-    for (const recorded of batch) {
+    // Integration events carry the buyer's id, opened (or `erased:<subject>`): consumers hold no keys.
+    for (const recorded of (await this.users.reveal(batch, 'id')).events) {
       const outgoing = toIntegrationEvent(recorded);
       if (!outgoing) continue;
       const { envelope } = outgoing;

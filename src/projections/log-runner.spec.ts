@@ -7,6 +7,8 @@ import { type Event, type EventStore, EventStoreRefusedError, type Projected } f
 import { LogRunner } from './log-runner.js';
 import { projection } from './projection.js';
 import { type Projector, sql } from './projector.js';
+import { validateEnvironment } from '../config.js';
+import { UserKeys } from '../write/privacy/user-keys.js';
 
 /**
  * The runner against real PostgreSQL, with a small projector of its own: a tally of `Counted`
@@ -60,7 +62,7 @@ describe('log runner, running a projector', () => {
   };
 
   const head = async () => (await store.readAll({ limit: 1_000_000 })).at(-1)!.position;
-  const runner = (projector: Projector<Counted>) => new LogRunner(projection(projector, dataSource), store, dataSource, database.url);
+  const runner = (projector: Projector<Counted>) => new LogRunner(projection(projector, dataSource, new UserKeys(dataSource, validateEnvironment({ DATABASE_URL: database.url }))), store, dataSource, database.url);
 
   beforeAll(async () => {
     database = await createTestDatabase('runner');
@@ -149,7 +151,7 @@ describe('log runner, running a projector', () => {
         return store.subscribeToAll(options);
       },
     });
-    const subject = new LogRunner(projection(tallyProjector('refused'), dataSource), guarded, dataSource, database.url);
+    const subject = new LogRunner(projection(tallyProjector('refused'), dataSource, new UserKeys(dataSource, validateEnvironment({ DATABASE_URL: database.url }))), guarded, dataSource, database.url);
     subject.start();
     await until(async () => subject.status.fault !== null);
     expect(subject.status.fault).toMatch(/refuses this service: AccessDeniedError/);

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { Projected, Recorded } from '../write/event-store/event-store.port.js';
+import type { UserIdReader } from '../write/privacy/user-keys.js';
 import { type Follower, followed, moveCheckpoint } from './log-runner.js';
 import { inlined, type Projector, sql } from './projector.js';
 
@@ -9,6 +10,8 @@ class ProjectionError extends Error {}
 
 /** SQLSTATE classes that say the database, not the event, is the trouble: retry, never park. */
 const TRANSIENT = /^(08|40|53|55|57|58)/;
+/** privacy.hold_erasures: a user was erased after this batch read its keys (migrations/1765800000000-Privacy.ts). */
+const ERASED_MEANWHILE = '40E01';
 
 /**
  * An event is parked only when it is the event's fault: the projector threw on it, or the
@@ -26,7 +29,7 @@ const isPoison = (error: unknown) => {
  * processed marks and the new checkpoint, so a batch is applied whole or not at all, and never twice.
  * A batch that cannot be applied is applied event by event, and the event at fault is parked.
  */
-export const projection = (projector: Projector, dataSource: DataSource): Follower => {
+export const projection = (projector: Projector, dataSource: DataSource, users: UserIdReader): Follower => {
   const logger = new Logger(`Projector ${projector.name}`);
 
   const project = (event: Projected) => {
@@ -56,7 +59,11 @@ export const projection = (projector: Projector, dataSource: DataSource): Follow
           ]);
     const seen = new Set(marked.map((row) => row.event_id));
     const fresh = handled.filter((event) => !seen.has(event.metadata.eventId));
+    // A projector that keeps user ids gets them opened, and holds the erasure generation its keys
+    // were read at until it commits: an erasure either waits for it or makes it read them again.
+    const { events, generation } = projector.personal ? await users.reveal(fresh, 'id') : { events: fresh, generation: undefined };
     const statements = [
+      ...(generation === undefined ? [] : [sql`SELECT privacy.hold_erasures(${generation}::bigint)`]),
       ...(fresh.length === 0
         ? []
         : [
@@ -64,7 +71,7 @@ export const projection = (projector: Projector, dataSource: DataSource): Follow
                 SELECT ${name}, e.id, e.type FROM unnest(${fresh.map((e) => e.metadata.eventId)}::uuid[], ${fresh.map((e) => e.type)}::text[]) AS e(id, type)
                 ON CONFLICT DO NOTHING`,
           ]),
-      ...fresh.flatMap(project),
+      ...events.flatMap(project),
       sql`SELECT projections.move_checkpoint(${name}, ${from}, ${to})`,
     ];
     // A read model is derived from the durable log: if the server crashes before this commit reaches
@@ -76,6 +83,7 @@ export const projection = (projector: Projector, dataSource: DataSource): Follow
       await runner.query(text);
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);
+      if ((error as { code?: string }).code === ERASED_MEANWHILE) users.forget();
       throw error;
     } finally {
       await runner.release();

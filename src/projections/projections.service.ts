@@ -9,6 +9,7 @@ import { KafkaPublisher } from './kafka-publisher.js';
 import { type Follower, LogRunner } from './log-runner.js';
 import { projection } from './projection.js';
 import { PROJECTORS } from './projectors.js';
+import { UserKeys } from '../write/privacy/user-keys.js';
 import { reaction, type Reactor } from './reactor.js';
 
 /** How often a read-your-writes wait looks at the checkpoints table while some projector runs in another instance. */
@@ -37,10 +38,11 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
     private readonly publisher: KafkaPublisher,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     metrics: Metrics,
+    users: UserKeys,
   ) {
     const runner = (follower: Follower, onAdvance?: () => void) => new LogRunner(follower, store, dataSource, env.DATABASE_URL, onAdvance);
     // Only the projectors' commits matter to read-your-writes; the reactors' would wake its waits for nothing.
-    this.runners = PROJECTORS.map((projector) => runner(projection(projector, dataSource), () => this.advanced()));
+    this.runners = PROJECTORS.map((projector) => runner(projection(projector, dataSource, users), () => this.advanced()));
     const reactors: Reactor[] = [followUps, ...(publisher.enabled ? [publisher] : [])];
     this.reactors = reactors.map((reactor) => runner(reaction(reactor, dataSource)));
     this.registerMetrics(metrics);

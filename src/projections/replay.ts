@@ -4,8 +4,11 @@ import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EventStore, Position, Projected } from '../write/event-store/event-store.port.js';
 import { inTransaction } from '../database.js';
+import { erasedUserId, subjectOf } from '../write/privacy/personal-data.js';
+import type { UserIdReader } from '../write/privacy/user-keys.js';
 import { followed } from './log-runner.js';
 import { inlined, type Projector, roundTrips, type Row } from './projector.js';
+import { eraseUserId } from './projectors.js';
 
 /**
  * Rebuilding read models from the log, for `eventix replay` and `eventix verify`. The projectors'
@@ -81,14 +84,20 @@ export class Rebuild {
   /** Where the shadows are in the log. */
   position: Position | undefined;
   applied = 0;
+  /** Whether some projector keeps user ids: the log's sealed ids are then opened for it. */
+  private readonly personal: boolean;
+  /** subject → the user id opened into the shadows, in case the subject is erased before they are swapped in. */
+  private readonly opened = new Map<string, string>();
 
   constructor(
     private readonly pool: Pool,
     private readonly store: EventStore,
     readonly projectors: Projector[],
+    private readonly users: UserIdReader,
   ) {
     this.rewrite = toShadows(tablesOf(projectors));
     this.types = [...new Set(projectors.flatMap((p) => [...p.handles]))];
+    this.personal = projectors.some((p) => (p.personal ?? []).length > 0);
   }
 
   /**
@@ -164,7 +173,7 @@ export class Rebuild {
   /** The log after the shadows' position, page by page up to `bound`; the next page is read while the current one is applied. */
   private async *pages(bound: Bound, signal?: AbortSignal): AsyncGenerator<Projected[]> {
     const read = (after: Position | undefined) => {
-      const page = this.store.readAllProjected({ after, limit: BATCH, types: this.types });
+      const page = this.store.readAllProjected({ after, limit: BATCH, types: this.types }).then((events) => this.open(events));
       page.catch(() => undefined); // awaited below; a failure of a page read ahead must not go unhandled meanwhile
       return page;
     };
@@ -176,6 +185,42 @@ export class Rebuild {
       if (more) next = read(page[page.length - 1].position);
       if (batch.length > 0) yield batch;
       if (!more) return;
+    }
+  }
+
+  /** The page with its sealed ids opened, as the live projectors get them; what was opened is remembered for settleErasures. */
+  private async open(page: Projected[]): Promise<Projected[]> {
+    if (!this.personal) return page;
+    const { events } = await this.users.reveal(page, 'id');
+    events.forEach((event, i) => {
+      const subject = subjectOf((page[i].data as { userId?: unknown }).userId);
+      const userId = (event.data as { userId?: string }).userId;
+      if (subject && userId !== undefined && userId !== erasedUserId(subject)) this.opened.set(subject, userId);
+    });
+    return events;
+  }
+
+  /**
+   * Erasures wait until this transaction ends (call first: an erasure takes this lock before the
+   * read-model tables, so taking it after them could deadlock with one).
+   */
+  async holdErasures(client: PoolClient): Promise<void> {
+    await client.query(`SELECT generation FROM privacy.erasures FOR SHARE`);
+  }
+
+  /**
+   * The users erased while the shadows were built from keys read before: their ids in the shadows
+   * become `erased:<subject>`, as the erasure made them in the live tables. After holdErasures, in the same transaction.
+   */
+  async settleErasures(client: PoolClient): Promise<void> {
+    if (this.opened.size === 0) return;
+    const { rows } = await client.query<{ subject: string }>(
+      `SELECT subject_id::text AS subject FROM privacy.user_keys WHERE subject_id = ANY($1::uuid[]) AND erased_at IS NOT NULL`,
+      [[...this.opened.keys()]],
+    );
+    for (const { subject } of rows) {
+      for (const { text, values } of eraseUserId(this.projectors, this.opened.get(subject)!, erasedUserId(subject), shadowOf)) await client.query(text, values);
+      this.opened.delete(subject);
     }
   }
 
@@ -206,9 +251,11 @@ export class Rebuild {
     const names = this.projectors.map((p) => p.name);
     await inTransaction(this.pool, async (client) => {
       await client.query(`SET LOCAL lock_timeout = '30s'`);
+      await this.holdErasures(client);
       await client.query(`LOCK TABLE ${tables.join(', ')} IN ACCESS EXCLUSIVE MODE`);
       await client.query(`SELECT 1 FROM projections.checkpoints WHERE projector = ANY($1) FOR UPDATE`, [names]);
       if (!bound) await this.catchUp({}, undefined, undefined, client);
+      await this.settleErasures(client);
       const indexes = await this.indexNames(client, tables);
       const foreignKeys = await this.foreignKeys(client, tables);
       for (const table of tables) await client.query(`ALTER TABLE ${table} RENAME TO ${bare(table)}__old`);

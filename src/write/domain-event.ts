@@ -3,10 +3,11 @@ import type { ShowEvent } from './catalog/show.events.js';
 import type { VenueEvent } from './catalog/venue.events.js';
 import type { Projected } from './event-store/event-store.port.js';
 import type { PaymentEvent } from './payment/payment.events.js';
+import type { PrivacyEvent } from './privacy/privacy.events.js';
 import type { SeatInventoryEvent } from './seat-inventory/seat-inventory.events.js';
 
 /** Every event this service records. */
-export type DomainEvent = BookingEvent | PaymentEvent | SeatInventoryEvent | VenueEvent | ShowEvent;
+export type DomainEvent = BookingEvent | PaymentEvent | SeatInventoryEvent | VenueEvent | ShowEvent | PrivacyEvent;
 
 /** Reads version `v` of an event's data as version `v + 1`. */
 type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;

@@ -16,3 +16,13 @@ export const requestContext = (request: Request, userId: string | null): Message
     userId,
   };
 };
+
+/**
+ * The context of a user's command: the user id sealed under the user's key (docs/privacy.md), as
+ * the events' metadata and the command's own user fields carry it. Never the plain id: it would
+ * outlive an erasure in the log.
+ */
+export const userContext = async (request: Request, userId: string, keys: { sealedId(userId: string): Promise<string> }): Promise<MessageContext & { userId: string }> => {
+  const sealed = await keys.sealedId(userId);
+  return { ...requestContext(request, sealed), userId: sealed };
+};

@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { pause } from '../../pause.js';
 import type { Recorded } from '../../write/event-store/event-store.port.js';
+import type { UserIdReader } from '../../write/privacy/user-keys.js';
 import type { WebhookCreated } from '../../write/webhooks/webhook.events.js';
 import { deliveryName } from '../../write/webhooks/webhook.events.js';
 import { type Outgoing, PUBLISHED_TYPES, type Published, toIntegrationEvent } from '../integration-events.js';
@@ -39,6 +40,7 @@ export class WebhookDelivery implements Follower {
     private readonly dataSource: DataSource,
     private readonly settings: RetrySettings,
     private readonly observer: DeliveryObserver,
+    private readonly users: UserIdReader,
   ) {
     this.name = deliveryName(webhook.webhookId);
     this.startAfter = webhook.createdAt;
@@ -46,7 +48,8 @@ export class WebhookDelivery implements Follower {
   }
 
   async apply(batch: Recorded[], from: string, moved: (position: string) => void, signal: AbortSignal): Promise<void> {
-    const outgoing = followed<Published, Recorded>(PUBLISHED_TYPES, batch).flatMap((recorded) => {
+    const { events } = await this.users.reveal(followed<Published, Recorded>(PUBLISHED_TYPES, batch), 'id');
+    const outgoing = events.flatMap((recorded) => {
       const event = toIntegrationEvent(recorded);
       return event && this.types.has(event.envelope.type) ? [{ ...event, position: recorded.position as string }] : [];
     });

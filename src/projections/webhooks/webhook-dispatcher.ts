@@ -2,6 +2,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { Environment } from '../../config.js';
+import { UserKeys } from '../../write/privacy/user-keys.js';
 import { Metrics } from '../../metrics.js';
 import { pause } from '../../pause.js';
 import { EVENT_STORE, type EventStore, type Recorded } from '../../write/event-store/event-store.port.js';
@@ -55,6 +56,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly dataSource: DataSource,
     private readonly env: Environment,
     metrics: Metrics,
+    private readonly users: UserKeys,
   ) {
     this.settings = {
       baseMs: env.WEBHOOK_RETRY_BASE_SECONDS * 1000,
@@ -147,7 +149,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       concurrency: this.settings.concurrency,
       timeoutMs: this.env.WEBHOOK_TIMEOUT_SECONDS * 1000,
     });
-    const delivery = new WebhookDelivery(subscription, sender, this.dataSource, this.settings, this.observer);
+    const delivery = new WebhookDelivery(subscription, sender, this.dataSource, this.settings, this.observer, this.users);
     const runner = new LogRunner(delivery, this.store, this.dataSource, this.env.DATABASE_URL);
     this.running.set(subscription.webhookId, { runner, sender });
     runner.start();

@@ -4,6 +4,7 @@ import { DomainError } from '../../write/domain-error.js';
 import { describeBooking, evolveBookingAudit, initialBookingAudit, readBookingAudit } from './booking-state.js';
 import { EVENT_STORE, type EventStore } from '../../write/event-store/event-store.port.js';
 import { fromDecimalColumn } from '../../write/money.js';
+import { UserKeys } from '../../write/privacy/user-keys.js';
 import type { Booking } from './booking.responses.js';
 
 const BOOKING_COLUMNS = `b.id, b.event_id AS "eventId", b.status, b.total_amount::text AS "totalAmount", b.currency,
@@ -34,6 +35,7 @@ export class BookingQueries {
   constructor(
     private readonly db: DataSource,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly keys: UserKeys,
   ) {}
 
   async booking(bookingId: string, userId: string) {
@@ -59,10 +61,11 @@ export class BookingQueries {
    */
   async history(bookingId: string, userId: string) {
     const { streams, events } = await readBookingAudit(this.store, bookingId);
+    // The owner as stored: the user's sealed id (docs/privacy.md), or a plain id in bookings placed before #22.
     const owner = (streams[0].events[0]?.data as { userId?: string } | undefined)?.userId;
-    if (owner !== userId) throw new DomainError('not-found', 'No such booking');
+    if (owner === undefined || (owner !== userId && owner !== (await this.keys.existingSealedId(userId)))) throw new DomainError('not-found', 'No such booking');
     let state = initialBookingAudit();
-    return events.map((event) => ({
+    return (await this.keys.reveal(events, 'mark')).events.map((event) => ({
       type: event.type,
       occurredAt: event.metadata.occurredAt,
       stream: event.streamName,

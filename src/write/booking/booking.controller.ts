@@ -8,7 +8,8 @@ import { PerUserRateLimit } from '../../rate-limit.js';
 import { DomainError } from '../domain-error.js';
 import { IDEMPOTENCY_KEY, idempotencyKeyOf } from '../idempotency-key.js';
 import { CommandAdmission } from '../command-admission.js';
-import { requestContext } from '../message-context.js';
+import { userContext } from '../message-context.js';
+import { UserKeys } from '../privacy/user-keys.js';
 import { answeredPosition } from '../event-store/handle-command.js';
 import { formatMoney } from '../money.js';
 import { Problems } from '../../openapi/problems.js';
@@ -34,6 +35,7 @@ export class BookingController {
   constructor(
     private readonly commands: CommandBus,
     private readonly env: Environment,
+    private readonly keys: UserKeys,
   ) {}
 
   @Post()
@@ -64,11 +66,10 @@ export class BookingController {
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ) {
+    const seats = this.seatsAsked(body);
+    const context = await userContext(request, user.userId, this.keys);
     const placed = await this.commands.execute(
-      new PlaceBookingMessage(
-        { userId: user.userId, eventId: body.eventId, seats: this.seatsAsked(body), idempotencyKey: idempotencyKeyOf(key) },
-        requestContext(request, user.userId),
-      ),
+      new PlaceBookingMessage({ userId: context.userId, eventId: body.eventId, seats, idempotencyKey: idempotencyKeyOf(key) }, context),
     );
     return answer(placed);
   }
@@ -91,8 +92,9 @@ export class BookingController {
   @ApiOkResponse({ type: BookingCancelled })
   @Problems({ 404: 'No such booking (or not yours)', 422: 'The event has started: a confirmed booking can no longer be cancelled' })
   async cancelBooking(@Param() { id }: BookingIdParam, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<BookingCancelled> {
-    const command = { type: 'CancelBooking', data: { bookingId: id, userId: user.userId } } as const;
-    const { position } = await this.commands.execute(new EndBookingMessage(command, requestContext(request, user.userId)));
+    const context = await userContext(request, user.userId, this.keys);
+    const command = { type: 'CancelBooking', data: { bookingId: id, userId: context.userId } } as const;
+    const { position } = await this.commands.execute(new EndBookingMessage(command, context));
     return { status: 'CANCELLED', position: answeredPosition(position) };
   }
 }

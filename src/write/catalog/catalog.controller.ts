@@ -5,7 +5,8 @@ import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Authenticated, type AuthenticatedUser, CurrentUser } from '../../auth.js';
 import { CommandAdmission } from '../command-admission.js';
-import { requestContext } from '../message-context.js';
+import { userContext } from '../message-context.js';
+import { UserKeys } from '../privacy/user-keys.js';
 import { answeredPosition } from '../event-store/handle-command.js';
 import { AddSeatsBody, CreateEventBody, CreateVenueBody, EventIdParam, HoldIdParam, HoldSeatsBody, PricesBody, VenueIdParam } from './catalog.dto.js';
 import { type CatalogCommand, CatalogCommandMessage } from './catalog.handler.js';
@@ -23,10 +24,13 @@ const toPrices = (body: PricesBody): PriceAsked[] => body.prices.map(({ seatType
 @UseInterceptors(CommandAdmission)
 @Controller()
 export class CatalogController {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly keys: UserKeys,
+  ) {}
 
   private async run(command: CatalogCommand, request: Request, user: AuthenticatedUser): Promise<CommandAnswer> {
-    const { position } = await this.commands.execute(new CatalogCommandMessage(command, requestContext(request, user.userId)));
+    const { position } = await this.commands.execute(new CatalogCommandMessage(command, await userContext(request, user.userId, this.keys)));
     return { position: answeredPosition(position) };
   }
 

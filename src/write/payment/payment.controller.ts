@@ -8,7 +8,8 @@ import { PerUserRateLimit } from '../../rate-limit.js';
 import { BookingIdParam } from '../booking/booking.dto.js';
 import { IDEMPOTENCY_KEY, idempotencyKeyOf } from '../idempotency-key.js';
 import { CommandAdmission } from '../command-admission.js';
-import { requestContext } from '../message-context.js';
+import { requestContext, userContext } from '../message-context.js';
+import { UserKeys } from '../privacy/user-keys.js';
 import { answeredPosition } from '../event-store/handle-command.js';
 import { PayBody, WebhookPayload } from './payment.dto.js';
 import { RecordPaymentOutcomeMessage, RequestPaymentMessage } from './payment.handler.js';
@@ -26,6 +27,7 @@ export class PaymentController {
   constructor(
     private readonly commands: CommandBus,
     private readonly env: Environment,
+    private readonly keys: UserKeys,
   ) {}
 
   @Post('bookings/:id/payments')
@@ -55,8 +57,9 @@ export class PaymentController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<PaymentRequested> {
     const idempotencyKey = idempotencyKeyOf(key);
+    const context = await userContext(request, user.userId, this.keys);
     const { position, ...requested } = await this.commands.execute(
-      new RequestPaymentMessage({ bookingId: id, userId: user.userId, paymentMethod: body.paymentMethod, idempotencyKey }, requestContext(request, user.userId)),
+      new RequestPaymentMessage({ bookingId: id, userId: context.userId, paymentMethod: body.paymentMethod, idempotencyKey }, context),
     );
     return { ...requested, position: answeredPosition(position) };
   }

@@ -7,7 +7,8 @@ import { Problems } from '../../openapi/problems.js';
 import { EventIdParam } from '../catalog/catalog.dto.js';
 import { CommandAdmission } from '../command-admission.js';
 import { answeredPosition } from '../event-store/handle-command.js';
-import { requestContext } from '../message-context.js';
+import { userContext } from '../message-context.js';
+import { UserKeys } from '../privacy/user-keys.js';
 import { CheckInMessage } from './check-in.handler.js';
 import { CheckInBody } from './tickets.dto.js';
 import { CheckedInAnswer } from './tickets.responses.js';
@@ -21,7 +22,10 @@ export const UNNAMED_GATE = 'unnamed';
 @UseInterceptors(CommandAdmission)
 @Controller('events/:eventId')
 export class CheckInController {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly keys: UserKeys,
+  ) {}
 
   @Post('check-ins')
   @HttpCode(200)
@@ -41,7 +45,7 @@ export class CheckInController {
   })
   async checkIn(@Param() { eventId }: EventIdParam, @Body() body: CheckInBody, @Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<CheckedInAnswer> {
     const checkIn = { eventId, code: body.code, gate: body.gate ?? UNNAMED_GATE, scannedAt: body.scannedAt ?? null };
-    const { position, ...admitted } = await this.commands.execute(new CheckInMessage(checkIn, requestContext(request, user.userId)));
+    const { position, ...admitted } = await this.commands.execute(new CheckInMessage(checkIn, await userContext(request, user.userId, this.keys)));
     return { ...admitted, position: answeredPosition(position) };
   }
 }

@@ -10,7 +10,8 @@ import { Problems } from '../../openapi/problems.js';
 import { CommandAdmission } from '../command-admission.js';
 import { normalizePosition } from '../event-store/event-store.port.js';
 import { answeredPosition } from '../event-store/handle-command.js';
-import { requestContext } from '../message-context.js';
+import { userContext } from '../message-context.js';
+import { UserKeys } from '../privacy/user-keys.js';
 import { type WebhookCommand } from './webhook.decider.js';
 import { CreateWebhookBody, ReplayWebhookBody, WebhookIdParam } from './webhook.dto.js';
 import { WebhookCommandMessage } from './webhook.handler.js';
@@ -27,10 +28,11 @@ export class WebhookController {
   constructor(
     private readonly commands: CommandBus,
     private readonly env: Environment,
+    private readonly keys: UserKeys,
   ) {}
 
   private async run(command: WebhookCommand, request: Request, user: AuthenticatedUser): Promise<string> {
-    const { position } = await this.commands.execute(new WebhookCommandMessage(command, requestContext(request, user.userId)));
+    const { position } = await this.commands.execute(new WebhookCommandMessage(command, await userContext(request, user.userId, this.keys)));
     return answeredPosition(position);
   }
 

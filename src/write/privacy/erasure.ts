@@ -1,0 +1,58 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { eraseUserId } from '../../projections/projectors.js';
+import { PROJECTORS } from '../../projections/projectors.js';
+import { DomainError } from '../domain-error.js';
+import { EVENT_STORE, type EventStore, type MessageContext, type Position, WrongExpectedRevisionError } from '../event-store/event-store.port.js';
+import { erasedUserId } from './personal-data.js';
+import { privacyStream } from './privacy.events.js';
+import { PRIVACY_CHANNEL, UserKeys } from './user-keys.js';
+
+export type Erased = { user: string; erasedAt: string; position: Position };
+
+/**
+ * Erases a user (docs/privacy.md): records the erasure in the log, then, in one transaction, destroys
+ * the user's key, rewrites the user's id in the read models to `erased:<subject>`, and tells every
+ * instance to drop the keys it holds. Retried after a failure, it finishes the same erasure: the
+ * key is found again until the transaction commits, and the log's record is written once.
+ */
+@Injectable()
+export class Erasure {
+  private readonly logger = new Logger('Privacy');
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly db: DataSource,
+    private readonly keys: UserKeys,
+  ) {}
+
+  async erase(userId: string, context: MessageContext): Promise<Erased> {
+    const found = await this.keys.subjectKey(userId);
+    if (!found) throw new DomainError('not-found', 'No personal data of this user is held: it never acted here, or it was erased already');
+    const user = erasedUserId(found.subject);
+    const position = await this.record(found.subject, context);
+    const erasedAt = await this.db.transaction(async (tx) => {
+      // Waits for the projector batches that opened user ids with the keys as they were, and refuses those that start meanwhile.
+      await tx.query(`UPDATE privacy.erasures SET generation = generation + 1`);
+      await tx.query(`UPDATE privacy.user_keys SET lookup = NULL, wrapped_key = NULL, erased_at = coalesce(erased_at, now()) WHERE subject_id = $1`, [found.subject]);
+      const [row]: { erased_at: Date }[] = await tx.query(`SELECT erased_at FROM privacy.user_keys WHERE subject_id = $1`, [found.subject]);
+      for (const { text, values } of eraseUserId(PROJECTORS, userId, user)) await tx.query(text, values);
+      await tx.query(`SELECT pg_notify($1, '')`, [PRIVACY_CHANNEL]);
+      return row.erased_at.toISOString();
+    });
+    this.keys.forget();
+    this.logger.log(`Erased ${user}`); // the subject, never the user id
+    return { user, erasedAt, position };
+  }
+
+  /** PersonalDataErased, once: a retry finds it in the log. */
+  private async record(subject: string, context: MessageContext): Promise<Position> {
+    const stream = privacyStream(subject);
+    try {
+      return (await this.store.appendToStream(stream, [{ type: 'PersonalDataErased', data: { subjectId: subject } }], { expectedRevision: 'no_stream', context })).position;
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      return (await this.store.readStream(stream)).events[0].position;
+    }
+  }
+}

@@ -1,0 +1,186 @@
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { Environment } from '../../config.js';
+import { ERASED, erasedUserId, openUserId, sealUserId, subjectsIn, withUserIds } from './personal-data.js';
+
+/** How a reader shows an erased user: `erased:<subject>` (read models, API answers, integration events) or `[erased]` (histories, audits, exports). */
+export type ErasedAs = 'id' | 'mark';
+
+/** A batch with its sealed ids opened, and the erasure generation the keys were read at (undefined: the batch held none). */
+export type Revealed<E> = { events: E[]; generation: string | undefined };
+
+/** What projections, the rebuild and the CLI need of the keys: read user ids out of events. */
+export interface UserIdReader {
+  reveal<E extends { data: object; metadata: object }>(events: E[], erasedAs: ErasedAs): Promise<Revealed<E>>;
+  /** Drops every key read so far: an erasure happened (another instance's NOTIFY, or a batch that lost the race with one). */
+  forget(): void;
+}
+
+/** Cross-instance: an erasure anywhere makes every instance drop the keys and sealed ids it holds. */
+export const PRIVACY_CHANNEL = 'eventix_privacy';
+/** An instance that missed the NOTIFY (its listener reconnecting) seals with a dropped key for at most this long. */
+const SEALED_ID_TTL_MS = 60_000;
+const CACHE_CAPACITY = 100_000;
+
+/**
+ * The per-user keys (docs/privacy.md): `privacy.user_keys` holds, per subject, the user's AES-256
+ * key wrapped (AES-256-GCM) under a key derived from PRIVACY_KEY_SECRET, and a keyed hash of the
+ * user id that finds it. Neither says who the user is without the secret; an erasure clears both.
+ */
+@Injectable()
+export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(UserKeys.name);
+  private readonly wrappingKey: Buffer;
+  private readonly lookupKey: Buffer;
+  /** user id → its sealed id, for commands. */
+  private readonly sealedIds = new Map<string, { sealed: string; until: number }>();
+  /** subject → its key (null: erased), as of `generation`; and the ids opened with them. */
+  private keys = new Map<string, Buffer | null>();
+  private opened = new Map<string, string>();
+  private generation: string | undefined;
+  private listener?: pg.Client;
+  private closed = false;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly env: Environment,
+  ) {
+    this.wrappingKey = Buffer.from(hkdfSync('sha256', env.PRIVACY_KEY_SECRET, 'eventix', 'user keys / aes-256-gcm', 32));
+    this.lookupKey = Buffer.from(hkdfSync('sha256', env.PRIVACY_KEY_SECRET, 'eventix', 'user id lookup / hmac-sha256', 32));
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.listen();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** The user's sealed id, for the events of a command; the user's key is made the first time. */
+  async sealedId(userId: string): Promise<string> {
+    const hit = this.sealedIds.get(userId);
+    if (hit && Date.now() < hit.until) return hit.sealed;
+    const lookup = this.lookup(userId);
+    const key = randomBytes(32);
+    const subject = randomUUID();
+    const [made] = await this.db.query(
+      `INSERT INTO privacy.user_keys (subject_id, lookup, wrapped_key) VALUES ($1, $2, $3) ON CONFLICT (lookup) DO NOTHING RETURNING subject_id`,
+      [subject, lookup, this.wrap(subject, key)],
+    );
+    const sealed = made ? sealUserId(subject, key, userId) : await this.existingSealedId(userId);
+    if (!sealed) throw new Error('A user key was erased while it was being made: try again');
+    this.remember(userId, sealed);
+    return sealed;
+  }
+
+  /** The user's sealed id if the user has a key (reads: a user who never acted owns nothing). */
+  async existingSealedId(userId: string): Promise<string | undefined> {
+    const hit = this.sealedIds.get(userId);
+    if (hit && Date.now() < hit.until) return hit.sealed;
+    const found = await this.subjectKey(userId);
+    if (!found) return undefined;
+    const sealed = sealUserId(found.subject, found.key, userId);
+    this.remember(userId, sealed);
+    return sealed;
+  }
+
+  /** The user's subject and key, found by the keyed hash of the user id. */
+  async subjectKey(userId: string): Promise<{ subject: string; key: Buffer } | undefined> {
+    const [row]: { subject_id: string; wrapped_key: Buffer }[] = await this.db.query(
+      `SELECT subject_id, wrapped_key FROM privacy.user_keys WHERE lookup = $1 AND wrapped_key IS NOT NULL`,
+      [this.lookup(userId)],
+    );
+    return row && { subject: row.subject_id, key: this.unwrap(row.subject_id, row.wrapped_key) };
+  }
+
+  async reveal<E extends { data: object; metadata: object }>(events: E[], erasedAs: ErasedAs): Promise<Revealed<E>> {
+    const subjects = new Set(events.flatMap(subjectsIn));
+    if (subjects.size === 0) return { events, generation: undefined };
+    await this.load(subjects);
+    const generation = this.generation;
+    const open = (sealed: string): string => {
+      const known = this.opened.get(sealed);
+      if (known !== undefined) return known;
+      const subject = sealed.split(':')[2];
+      const key = this.keys.get(subject);
+      if (!key) return erasedAs === 'id' ? erasedUserId(subject) : ERASED;
+      const userId = openUserId(sealed, key);
+      if (this.opened.size >= CACHE_CAPACITY) this.opened.clear();
+      this.opened.set(sealed, userId);
+      return userId;
+    };
+    return { events: events.map((event) => withUserIds(event, open)), generation };
+  }
+
+  forget(): void {
+    this.keys = new Map();
+    this.opened = new Map();
+    this.generation = undefined;
+    this.sealedIds.clear();
+  }
+
+  /**
+   * The keys of `subjects` not read yet, with the erasure generation in the same statement. If that
+   * moved since the keys held were read, they are dropped and all are read again: every key a batch
+   * opens with was read at one generation, the one the projector's transaction then holds.
+   */
+  private async load(subjects: Set<string>, again = false): Promise<void> {
+    const missing = [...subjects].filter((subject) => !this.keys.has(subject));
+    if (missing.length === 0) return;
+    const rows: { generation: string; subject: string; wrapped_key: Buffer | null }[] = await this.db.query(
+      `SELECT (SELECT generation FROM privacy.erasures)::text AS generation, s.id::text AS subject, k.wrapped_key
+         FROM unnest($1::uuid[]) AS s(id) LEFT JOIN privacy.user_keys k ON k.subject_id = s.id`,
+      [missing],
+    );
+    const generation = rows[0].generation;
+    if (this.generation !== undefined && generation !== this.generation && !again) {
+      this.forget();
+      return this.load(subjects, true);
+    }
+    this.generation = generation;
+    if (this.keys.size + rows.length > CACHE_CAPACITY) this.keys.clear();
+    // No row, or no key: erased (or a database restored without its keys — as unreadable).
+    for (const row of rows) this.keys.set(row.subject, row.wrapped_key ? this.unwrap(row.subject, row.wrapped_key) : null);
+  }
+
+  private lookup(userId: string): Buffer {
+    return createHmac('sha256', this.lookupKey).update(userId, 'utf8').digest();
+  }
+
+  private wrap(subject: string, key: Buffer): Buffer {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.wrappingKey, iv).setAAD(Buffer.from(subject));
+    return Buffer.concat([iv, cipher.update(key), cipher.final(), cipher.getAuthTag()]);
+  }
+
+  private unwrap(subject: string, wrapped: Buffer): Buffer {
+    const decipher = createDecipheriv('aes-256-gcm', this.wrappingKey, wrapped.subarray(0, 12)).setAAD(Buffer.from(subject));
+    decipher.setAuthTag(wrapped.subarray(wrapped.length - 16));
+    return Buffer.concat([decipher.update(wrapped.subarray(12, wrapped.length - 16)), decipher.final()]);
+  }
+
+  private remember(userId: string, sealed: string) {
+    if (this.sealedIds.size >= CACHE_CAPACITY) this.sealedIds.clear();
+    this.sealedIds.set(userId, { sealed, until: Date.now() + SEALED_ID_TTL_MS });
+  }
+
+  /** LISTEN for erasures elsewhere; a lost connection is made again, and its loss drops every cached key meanwhile. */
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.env.DATABASE_URL, application_name: 'eventix-privacy' });
+    client.on('notification', () => this.forget());
+    client.on('error', (error) => {
+      this.logger.warn(`Erasure listener lost: ${error.message}`);
+      this.forget();
+      this.listener = undefined;
+      setTimeout(() => void this.listen().catch(() => undefined), 1_000).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${PRIVACY_CHANNEL}`);
+    this.listener = client;
+  }
+}
