@@ -253,6 +253,11 @@ describe('hostile input on every route', () => {
     await property(hostileHeader.map((outcome) => ({ method: 'get' as const, path: `/webhooks/${webhookId}/deliveries?${new URLSearchParams({ outcome })}` })), () => integrator);
   });
 
+  it('erasure: any user id in the path is refused (400) or found to be nobody (404), and nothing is written', async () => {
+    const officer = await bearer('auth0|privacy-officer', { permissions: ['privacy:erase'] });
+    await property(hostileSegment.map((id) => ({ method: 'post' as const, path: `/users/${id}/erase` })), () => officer);
+  });
+
   it('tokens whose sub is longer than a user id column holds (256 and 10,000 characters): 401, nothing written', async () => {
     for (const length of [256, 10_000]) {
       const buyer = await bearer('b'.repeat(length));

@@ -305,6 +305,23 @@ describe('the OpenAPI document, held to the real service', () => {
     });
   });
 
+  describe('privacy', () => {
+    it('erases a user (200) and oneself (200); 404 once erased, 403 without privacy:erase, 400 for a bad id', async () => {
+      const officer = await bearer('auth0|openapi-privacy-officer', { permissions: ['privacy:erase'] });
+      const fan = await bearer('auth0|openapi-erased-fan');
+      const self = await bearer('auth0|openapi-erased-self');
+      await http().get('/me/bookings').set('authorization', fan).expect(200);
+      await http().post('/bookings').set('authorization', fan).send({ eventId, seatIds: [randomUUID()] }); // the fan acts: a key is made
+      await http().post('/bookings').set('authorization', self).send({ eventId, seatIds: [randomUUID()] });
+      await http().post(`/users/${encodeURIComponent('auth0|openapi-erased-fan')}/erase`).set('authorization', fan).expect(403);
+      await http().post(`/users/${encodeURIComponent('auth0|openapi-erased-fan')}/erase`).set('authorization', officer).expect(200);
+      await http().post(`/users/${encodeURIComponent('auth0|openapi-erased-fan')}/erase`).set('authorization', officer).expect(404);
+      await http().post(`/users/${'x'.repeat(256)}/erase`).set('authorization', officer).expect(400);
+      await http().delete('/me').set('authorization', self).expect(200);
+      await http().delete('/me').set('authorization', self).expect(404);
+    });
+  });
+
   describe('the payment webhook', () => {
     const outcome = () =>
       JSON.stringify({ id: `evt_${randomUUID()}`, type: 'payment.succeeded', data: { paymentId: randomUUID(), attempt: 1, externalId: `ch_${randomUUID()}`, reason: null } });

@@ -185,7 +185,10 @@ describe('outbound webhooks', () => {
     const accepted = await http().post(`/webhooks/${webhook.id}/replay`).set('authorization', await admin()).send({ fromPosition: from }).expect(202);
     expect(accepted.body.position).toMatch(/^\d{20}:\d{20}$/);
     await eventually(() => endpoint.delivered().length === 7, 20_000, 'the three after the first sent again');
-    expect(endpoint.delivered().slice(4).map((r) => r.body.id)).toEqual(sent.slice(1));
+    // The same events again; one booking's in order, two bookings' in either order (they go at once).
+    const again = endpoint.delivered().slice(4).map((r) => r.body.id);
+    expect([...again].sort()).toEqual(sent.slice(1).sort());
+    expect(endpoint.delivered().slice(4).filter((r) => r.body.data.bookingId === second.id).map((r) => r.body.type)).toEqual(['booking.reserved', 'booking.cancelled']);
     // A position past what was delivered sends nothing again and skips nothing.
     const ahead = `${'9'.repeat(20)}:${'9'.repeat(20)}`;
     await http().post(`/webhooks/${webhook.id}/replay`).set('authorization', await admin()).send({ fromPosition: ahead }).expect(202);
@@ -194,7 +197,7 @@ describe('outbound webhooks', () => {
     expect(endpoint.delivered()).toHaveLength(8);
     const replayed = (await wholeLog(database.url)).filter((e) => e.type === 'WebhookReplayRequested');
     expect(replayed.map((e) => e.data)).toEqual([{ webhookId: webhook.id, fromPosition: from }, { webhookId: webhook.id, fromPosition: ahead }]);
-    expect(replayed[0].metadata.userId).toBe('auth0|integrator');
+    expect(replayed[0].metadata.userId).toMatch(/^pii:1:/); // the integrator, sealed (docs/privacy.md)
   });
 
   it('lists webhooks without their secrets; a deleted one gets nothing more, and its deliveries go with it', async () => {

@@ -54,6 +54,7 @@ export const openApiDocument = (app: INestApplication, env: Pick<Environment, 'M
     .addTag('payments', 'Paying for a booking, and the payment provider\'s webhook')
     .addTag('tickets', "A confirmed booking's tickets, the keys gates verify them with, check-in at the door and attendance")
     .addTag('webhooks', 'Outbound webhooks: integration events POSTed to your endpoints, signed, retried, replayable')
+    .addTag('privacy', "Erasing a user: crypto-shredding of the user's key (docs/privacy.md)")
     .addTag('operations', 'Health and metrics')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "The token's `sub` is the user; `permissions` holds what it may do" })
     .build();
