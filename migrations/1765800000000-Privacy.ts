@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Per-user keys for crypto-shredding (#22, docs/privacy.md); not in data-model.md, whose tables
  * hold user ids in the clear.
  *
- * - `user_keys`: per subject (a random UUID that sealed ids in the log name), the user's AES-256 key
+ * - `user_keys`: per subject (a random UUID that encrypted ids in the log name), the user's AES-256 key
  *   wrapped under PRIVACY_KEY_SECRET, and `lookup`, HMAC-SHA256 of the user id under a key derived
  *   from the same secret, which finds it. An erasure sets both to NULL and keeps the row, so that a
  *   reader can tell an erased subject from a key it never had.

@@ -73,7 +73,7 @@ describe('operations and access', () => {
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     // Per user: someone else is not held back by the hasty one.
     await book('auth0|patient', [seats[16].seatId]).then((r) => expect(r.status).toBe(201));
-    // The hasty one's id as the log holds it: sealed, the same in each of the user's events (docs/privacy.md).
+    // The hasty one's id as the log holds it: encrypted, the same in each of the user's events (docs/privacy.md).
     const placed = (await wholeLog(database.url)).filter((e) => e.type === 'BookingPlaced');
     const hasty = placed.find((e) => (e.data as { bookingId: string }).bookingId === attempts[0].body.id)!.metadata.userId;
     const placedByHasty = placed.filter((e) => e.metadata.userId === hasty);

@@ -197,7 +197,7 @@ describe('outbound webhooks', () => {
     expect(endpoint.delivered()).toHaveLength(8);
     const replayed = (await wholeLog(database.url)).filter((e) => e.type === 'WebhookReplayRequested');
     expect(replayed.map((e) => e.data)).toEqual([{ webhookId: webhook.id, fromPosition: from }, { webhookId: webhook.id, fromPosition: ahead }]);
-    expect(replayed[0].metadata.userId).toMatch(/^pii:1:/); // the integrator, sealed (docs/privacy.md)
+    expect(replayed[0].metadata.userId).toMatch(/^pii:1:/); // the integrator, encrypted (docs/privacy.md)
   });
 
   it('lists webhooks without their secrets; a deleted one gets nothing more, and its deliveries go with it', async () => {

@@ -51,7 +51,7 @@ describe('write side through HTTP', () => {
       const events = await streamOf(`event-${eventId}`);
       expect(events.map((e) => e.type)).toEqual(['EventCreated', 'EventPublished']);
       expect(events[0].data).toMatchObject({ prices: [{ seatType: 'VIP', priceMinor: 12000 }, { seatType: 'REGULAR', priceMinor: 4550 }, { seatType: 'ECONOMY', priceMinor: 1999 }] });
-      // Who acted, sealed under the organiser's key (docs/privacy.md): the log holds no plain user id.
+      // Who acted, encrypted under the organiser's key (docs/privacy.md): the log holds no plain user id.
       expect(events[1].metadata).toMatchObject({ userId: expect.stringMatching(/^pii:1:/), correlationId: expect.any(String), causationId: expect.stringMatching(/^http:/) });
       expect(JSON.stringify(events.map((e) => [e.data, e.metadata]))).not.toContain('organiser');
     });

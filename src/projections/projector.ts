@@ -23,7 +23,7 @@ export type Projector<E extends Event = Event> = {
   handles: ReadonlySet<E['type']>;
   /**
    * Its columns that hold a user id (docs/privacy.md): the projector writes them from events whose
-   * sealed ids were opened for it, and an erasure rewrites them to `erased:<subject>`.
+   * encrypted ids were opened for it, and an erasure rewrites them to `erased:<subject>`.
    */
   personal?: readonly { table: string; column: string }[];
   // Methods, not function properties: a list of projectors of different events is one array.

@@ -84,7 +84,7 @@ export class Rebuild {
   /** Where the shadows are in the log. */
   position: Position | undefined;
   applied = 0;
-  /** Whether some projector keeps user ids: the log's sealed ids are then opened for it. */
+  /** Whether some projector keeps user ids: the log's encrypted ids are then opened for it. */
   private readonly personal: boolean;
   /** subject → the user id opened into the shadows, in case the subject is erased before they are swapped in. */
   private readonly opened = new Map<string, string>();
@@ -188,7 +188,7 @@ export class Rebuild {
     }
   }
 
-  /** The page with its sealed ids opened, as the live projectors get them; what was opened is remembered for settleErasures. */
+  /** The page with its encrypted ids opened, as the live projectors get them; what was opened is remembered for settleErasures. */
   private async open(page: Projected[]): Promise<Projected[]> {
     if (!this.personal) return page;
     const { events } = await this.users.reveal(page, 'id');

@@ -18,11 +18,11 @@ export const requestContext = (request: Request, userId: string | null): Message
 };
 
 /**
- * The context of a user's command: the user id sealed under the user's key (docs/privacy.md), as
+ * The context of a user's command: the user id encrypted under the user's key (docs/privacy.md), as
  * the events' metadata and the command's own user fields carry it. Never the plain id: it would
  * outlive an erasure in the log.
  */
-export const userContext = async (request: Request, userId: string, keys: { sealedId(userId: string): Promise<string> }): Promise<MessageContext & { userId: string }> => {
-  const sealed = await keys.sealedId(userId);
-  return { ...requestContext(request, sealed), userId: sealed };
+export const userContext = async (request: Request, userId: string, keys: { encryptedId(userId: string): Promise<string> }): Promise<MessageContext & { userId: string }> => {
+  const encrypted = await keys.encryptedId(userId);
+  return { ...requestContext(request, encrypted), userId: encrypted };
 };

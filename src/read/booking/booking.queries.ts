@@ -61,9 +61,9 @@ export class BookingQueries {
    */
   async history(bookingId: string, userId: string) {
     const { streams, events } = await readBookingAudit(this.store, bookingId);
-    // The owner as stored: the user's sealed id (docs/privacy.md), or a plain id in bookings placed before #22.
+    // The owner as stored: the user's encrypted id (docs/privacy.md), or a plain id in bookings placed before #22.
     const owner = (streams[0].events[0]?.data as { userId?: string } | undefined)?.userId;
-    if (owner === undefined || (owner !== userId && owner !== (await this.keys.existingSealedId(userId)))) throw new DomainError('not-found', 'No such booking');
+    if (owner === undefined || (owner !== userId && owner !== (await this.keys.existingEncryptedId(userId)))) throw new DomainError('not-found', 'No such booking');
     let state = initialBookingAudit();
     return (await this.keys.reveal(events, 'mark')).events.map((event) => ({
       type: event.type,

@@ -3,21 +3,21 @@ import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 /**
  * Personal data in the log (docs/privacy.md). The one personal datum events hold is a user id — the
  * token's `sub`, of a buyer, an organiser or a gate's staff — in `metadata.userId` (who acted) and
- * `data.userId` (whose booking, payment or seats). It is stored as a *sealed id*:
+ * `data.userId` (whose booking, payment or seats). It is stored as a *encrypted id*:
  *
  *   pii:1:<subject>:<base64url(iv ‖ AES-256-GCM ciphertext ‖ tag)>
  *
  * `subject` is a random UUID that names the user's key in `privacy.user_keys`; the ciphertext is
- * the user id under that key. Destroying the key (an erasure) leaves the sealed id in the log, where
+ * the user id under that key. Destroying the key (an erasure) leaves the encrypted id in the log, where
  * the hash chain covers it, and makes it unreadable: readers show `erased:<subject>` or `[erased]`.
  *
  * The IV is derived from the key and the plaintext (HMAC-SHA256, first 96 bits), so one user's id
- * seals to the same string every time: deciders compare owners, and ids are derived from sealed ids,
- * as they compared and derived plain ones. A key only ever seals its own user's id, so one key never
+ * encrypts to the same string every time: deciders compare owners, and ids are derived from encrypted ids,
+ * as they compared and derived plain ones. A key only ever encrypts its own user's id, so one key never
  * sees two plaintexts under one IV (GCM's one rule).
  */
 const PREFIX = 'pii:1:';
-const SEALED = /^pii:1:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):([A-Za-z0-9_-]+)$/;
+const ENCRYPTED = /^pii:1:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):([A-Za-z0-9_-]+)$/;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -25,25 +25,25 @@ const TAG_BYTES = 16;
 export const erasedUserId = (subject: string) => `erased:${subject}`;
 export const ERASED = '[erased]';
 
-export const isSealed = (value: unknown): value is string => typeof value === 'string' && value.startsWith(PREFIX);
+export const isEncrypted = (value: unknown): value is string => typeof value === 'string' && value.startsWith(PREFIX);
 
-/** The subject a sealed id names, or undefined when the value is not a sealed id. */
-export const subjectOf = (value: unknown): string | undefined => (isSealed(value) ? SEALED.exec(value)?.[1] : undefined);
+/** The subject a encrypted id names, or undefined when the value is not a encrypted id. */
+export const subjectOf = (value: unknown): string | undefined => (isEncrypted(value) ? ENCRYPTED.exec(value)?.[1] : undefined);
 
-/** The subject's own additional data: a sealed id cut from one subject and pasted under another does not open. */
+/** The subject's own additional data: a encrypted id cut from one subject and pasted under another does not open. */
 const aad = (subject: string) => Buffer.from(`eventix user id of ${subject}`, 'utf8');
 
-export const sealUserId = (subject: string, key: Buffer, userId: string): string => {
+export const encryptUserId = (subject: string, key: Buffer, userId: string): string => {
   const iv = createHmac('sha256', key).update(`iv\n${userId}`, 'utf8').digest().subarray(0, IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(aad(subject));
-  const sealed = Buffer.concat([iv, cipher.update(userId, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-  return `${PREFIX}${subject}:${sealed.toString('base64url')}`;
+  const encrypted = Buffer.concat([iv, cipher.update(userId, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return `${PREFIX}${subject}:${encrypted.toString('base64url')}`;
 };
 
-/** The user id a sealed id holds; throws if it was not sealed under this key (or was altered). */
-export const openUserId = (sealed: string, key: Buffer): string => {
-  const [, subject, body] = SEALED.exec(sealed) ?? [];
-  if (!subject) throw new Error('Not a sealed user id');
+/** The user id a encrypted id holds; throws if it was not encrypted under this key (or was altered). */
+export const decryptUserId = (encrypted: string, key: Buffer): string => {
+  const [, subject, body] = ENCRYPTED.exec(encrypted) ?? [];
+  if (!subject) throw new Error('Not a encrypted user id');
   const bytes = Buffer.from(body, 'base64url');
   const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV_BYTES)).setAAD(aad(subject));
   decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
@@ -53,7 +53,7 @@ export const openUserId = (sealed: string, key: Buffer): string => {
 /** An event's fields that may hold a user id: `data.userId` and `metadata.userId`. */
 type Personal = { data: object; metadata: object };
 
-/** The subjects an event's sealed ids name. */
+/** The subjects an event's encrypted ids name. */
 export const subjectsIn = (event: Personal): string[] => {
   const found: string[] = [];
   for (const value of [(event.data as { userId?: unknown }).userId, (event.metadata as { userId?: unknown }).userId]) {
@@ -64,17 +64,17 @@ export const subjectsIn = (event: Personal): string[] => {
 };
 
 /**
- * The event with its sealed ids opened by `open` (plain user ids, or what a reader shows for an
+ * The event with its encrypted ids opened by `open` (plain user ids, or what a reader shows for an
  * erased user); the same object when it holds none. Plain ids (events from before #22, and system
  * actors such as `system:refunds`) pass as they are.
  */
-export const withUserIds = <E extends Personal>(event: E, open: (sealed: string) => string): E => {
+export const withUserIds = <E extends Personal>(event: E, open: (encrypted: string) => string): E => {
   const dataId = (event.data as { userId?: unknown }).userId;
   const metaId = (event.metadata as { userId?: unknown }).userId;
-  if (!isSealed(dataId) && !isSealed(metaId)) return event;
+  if (!isEncrypted(dataId) && !isEncrypted(metaId)) return event;
   return {
     ...event,
-    data: isSealed(dataId) ? { ...event.data, userId: open(dataId) } : event.data,
-    metadata: isSealed(metaId) ? { ...event.metadata, userId: open(metaId) } : event.metadata,
+    data: isEncrypted(dataId) ? { ...event.data, userId: open(dataId) } : event.data,
+    metadata: isEncrypted(metaId) ? { ...event.metadata, userId: open(metaId) } : event.metadata,
   };
 };

@@ -60,9 +60,9 @@ export class PrivacyController {
   }
 
   private async erase(userId: string, request: Request, actor: AuthenticatedUser): Promise<ErasureAnswer> {
-    // Erasing oneself is done under one's own key as it is: sealing the actor anew would make a key to erase.
-    const sealed = userId === actor.userId ? await this.keys.existingSealedId(userId) : await this.keys.sealedId(actor.userId);
-    const context = requestContext(request, sealed ?? null); // none: nothing of the user is held, and the erasure says so
+    // Erasing oneself is done under one's own key as it is: encrypting the actor anew would make a key to erase.
+    const encrypted = userId === actor.userId ? await this.keys.existingEncryptedId(userId) : await this.keys.encryptedId(actor.userId);
+    const context = requestContext(request, encrypted ?? null); // none: nothing of the user is held, and the erasure says so
     const { user, erasedAt, position } = await this.erasure.erase(userId, context);
     return { user, erasedAt, position: answeredPosition(position) };
   }

@@ -3,7 +3,7 @@ import { Erasure } from './erasure.js';
 import { PrivacyController } from './privacy.controller.js';
 import { UserKeys } from './user-keys.js';
 
-/** Per-user keys for every module that seals or opens user ids, and the erasure routes. */
+/** Per-user keys for every module that encrypts or opens user ids, and the erasure routes. */
 @Global()
 @Module({ controllers: [PrivacyController], providers: [UserKeys, Erasure], exports: [UserKeys] })
 export class PrivacyModule {}

@@ -3,12 +3,12 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ra
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { Environment } from '../../config.js';
-import { ERASED, erasedUserId, openUserId, sealUserId, subjectsIn, withUserIds } from './personal-data.js';
+import { ERASED, erasedUserId, decryptUserId, encryptUserId, subjectsIn, withUserIds } from './personal-data.js';
 
 /** How a reader shows an erased user: `erased:<subject>` (read models, API answers, integration events) or `[erased]` (histories, audits, exports). */
 export type ErasedAs = 'id' | 'mark';
 
-/** A batch with its sealed ids opened, and the erasure generation the keys were read at (undefined: the batch held none). */
+/** A batch with its encrypted ids opened, and the erasure generation the keys were read at (undefined: the batch held none). */
 export type Revealed<E> = { events: E[]; generation: string | undefined };
 
 /** What projections, the rebuild and the CLI need of the keys: read user ids out of events. */
@@ -18,9 +18,9 @@ export interface UserIdReader {
   forget(): void;
 }
 
-/** Cross-instance: an erasure anywhere makes every instance drop the keys and sealed ids it holds. */
+/** Cross-instance: an erasure anywhere makes every instance drop the keys and encrypted ids it holds. */
 export const PRIVACY_CHANNEL = 'eventix_privacy';
-/** An instance that missed the NOTIFY (its listener reconnecting) seals with a dropped key for at most this long. */
+/** An instance that missed the NOTIFY (its listener reconnecting) encrypts with a dropped key for at most this long. */
 const SEALED_ID_TTL_MS = 60_000;
 const CACHE_CAPACITY = 100_000;
 
@@ -34,8 +34,8 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
   private readonly logger = new Logger(UserKeys.name);
   private readonly wrappingKey: Buffer;
   private readonly lookupKey: Buffer;
-  /** user id → its sealed id, for commands. */
-  private readonly sealedIds = new Map<string, { sealed: string; until: number }>();
+  /** user id → its encrypted id, for commands. */
+  private readonly encryptedIds = new Map<string, { encrypted: string; until: number }>();
   /** subject → its key (null: erased), as of `generation`; and the ids opened with them. */
   private keys = new Map<string, Buffer | null>();
   private opened = new Map<string, string>();
@@ -60,10 +60,10 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
     await this.listener?.end().catch(() => undefined);
   }
 
-  /** The user's sealed id, for the events of a command; the user's key is made the first time. */
-  async sealedId(userId: string): Promise<string> {
-    const hit = this.sealedIds.get(userId);
-    if (hit && Date.now() < hit.until) return hit.sealed;
+  /** The user's encrypted id, for the events of a command; the user's key is made the first time. */
+  async encryptedId(userId: string): Promise<string> {
+    const hit = this.encryptedIds.get(userId);
+    if (hit && Date.now() < hit.until) return hit.encrypted;
     const lookup = this.lookup(userId);
     const key = randomBytes(32);
     const subject = randomUUID();
@@ -71,21 +71,21 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
       `INSERT INTO privacy.user_keys (subject_id, lookup, wrapped_key) VALUES ($1, $2, $3) ON CONFLICT (lookup) DO NOTHING RETURNING subject_id`,
       [subject, lookup, this.wrap(subject, key)],
     );
-    const sealed = made ? sealUserId(subject, key, userId) : await this.existingSealedId(userId);
-    if (!sealed) throw new Error('A user key was erased while it was being made: try again');
-    this.remember(userId, sealed);
-    return sealed;
+    const encrypted = made ? encryptUserId(subject, key, userId) : await this.existingEncryptedId(userId);
+    if (!encrypted) throw new Error('A user key was erased while it was being made: try again');
+    this.remember(userId, encrypted);
+    return encrypted;
   }
 
-  /** The user's sealed id if the user has a key (reads: a user who never acted owns nothing). */
-  async existingSealedId(userId: string): Promise<string | undefined> {
-    const hit = this.sealedIds.get(userId);
-    if (hit && Date.now() < hit.until) return hit.sealed;
+  /** The user's encrypted id if the user has a key (reads: a user who never acted owns nothing). */
+  async existingEncryptedId(userId: string): Promise<string | undefined> {
+    const hit = this.encryptedIds.get(userId);
+    if (hit && Date.now() < hit.until) return hit.encrypted;
     const found = await this.subjectKey(userId);
     if (!found) return undefined;
-    const sealed = sealUserId(found.subject, found.key, userId);
-    this.remember(userId, sealed);
-    return sealed;
+    const encrypted = encryptUserId(found.subject, found.key, userId);
+    this.remember(userId, encrypted);
+    return encrypted;
   }
 
   /** The user's subject and key, found by the keyed hash of the user id. */
@@ -102,15 +102,15 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
     if (subjects.size === 0) return { events, generation: undefined };
     await this.load(subjects);
     const generation = this.generation;
-    const open = (sealed: string): string => {
-      const known = this.opened.get(sealed);
+    const open = (encrypted: string): string => {
+      const known = this.opened.get(encrypted);
       if (known !== undefined) return known;
-      const subject = sealed.split(':')[2];
+      const subject = encrypted.split(':')[2];
       const key = this.keys.get(subject);
       if (!key) return erasedAs === 'id' ? erasedUserId(subject) : ERASED;
-      const userId = openUserId(sealed, key);
+      const userId = decryptUserId(encrypted, key);
       if (this.opened.size >= CACHE_CAPACITY) this.opened.clear();
-      this.opened.set(sealed, userId);
+      this.opened.set(encrypted, userId);
       return userId;
     };
     return { events: events.map((event) => withUserIds(event, open)), generation };
@@ -120,7 +120,7 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
     this.keys = new Map();
     this.opened = new Map();
     this.generation = undefined;
-    this.sealedIds.clear();
+    this.encryptedIds.clear();
   }
 
   /**
@@ -163,9 +163,9 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
     return Buffer.concat([decipher.update(wrapped.subarray(12, wrapped.length - 16)), decipher.final()]);
   }
 
-  private remember(userId: string, sealed: string) {
-    if (this.sealedIds.size >= CACHE_CAPACITY) this.sealedIds.clear();
-    this.sealedIds.set(userId, { sealed, until: Date.now() + SEALED_ID_TTL_MS });
+  private remember(userId: string, encrypted: string) {
+    if (this.encryptedIds.size >= CACHE_CAPACITY) this.encryptedIds.clear();
+    this.encryptedIds.set(userId, { encrypted, until: Date.now() + SEALED_ID_TTL_MS });
   }
 
   /** LISTEN for erasures elsewhere; a lost connection is made again, and its loss drops every cached key meanwhile. */
