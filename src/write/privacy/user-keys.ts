@@ -41,6 +41,8 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
   private opened = new Map<string, string>();
   private generation: string | undefined;
   private listener?: pg.Client;
+  private creator?: pg.Pool;
+  private newKeys: { subject: string; lookup: Buffer; wrapped: Buffer; resolve: (made: boolean) => void; reject: (error: unknown) => void }[] = [];
   private closed = false;
 
   constructor(
@@ -56,21 +58,22 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  async close(): Promise<void> {
     this.closed = true;
     await this.listener?.end().catch(() => undefined);
+    await this.creator?.end();
   }
 
   /** The user's encrypted id, for the events of a command; the user's key is made the first time. */
   async encryptedId(userId: string): Promise<string> {
     const hit = this.encryptedIds.get(userId);
     if (hit && Date.now() < hit.until) return hit.encrypted;
-    const lookup = this.lookup(userId);
     const key = randomBytes(32);
     const subject = randomUUID();
-    const [made] = await this.db.query(
-      `INSERT INTO privacy.user_keys (subject_id, lookup, wrapped_key) VALUES ($1, $2, $3) ON CONFLICT (lookup) DO NOTHING RETURNING subject_id`,
-      [subject, lookup, this.wrap(subject, key)],
-    );
+    const made = await this.makeKey(subject, this.lookup(userId), this.wrap(subject, key));
     const encrypted = made ? encryptUserId(subject, key, userId) : await this.existingEncryptedId(userId);
     if (!encrypted) throw new Error('A user key was erased while it was being made: try again');
     this.remember(userId, encrypted);
@@ -145,6 +148,47 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
     if (this.keys.size + rows.length > CACHE_CAPACITY) this.keys.clear();
     // No row, or no key: erased (or a database restored without its keys — as unreadable).
     for (const row of rows) this.keys.set(row.subject, row.wrapped_key ? this.unwrap(row.subject, row.wrapped_key) : null);
+  }
+
+  /**
+   * Stores a new key unless the user has one already (a race with another command of the user's, here
+   * or on another instance: the first key stays). The keys asked for meanwhile go in one statement: at an
+   * on-sale's start every buyer is new, and a round trip per key would cost as much as another append.
+   */
+  private makeKey(subject: string, lookup: Buffer, wrapped: Buffer): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.newKeys.push({ subject, lookup, wrapped, resolve, reject });
+      if (this.newKeys.length === 1) setImmediate(() => void this.storeKeys());
+    });
+  }
+
+  /**
+   * With the PostgreSQL event store, on the same server, a key's commit need not wait for the disk: the
+   * server flushes its WAL in order, so the append that uses the key, which does wait, makes the key
+   * durable too, and a crash before that loses a key no event holds. Hence a pool of its own whose
+   * sessions commit so. EventStoreDB's appends are in no such order with it: there, the key waits.
+   */
+  private async storeKeys(): Promise<void> {
+    const batch = this.newKeys;
+    this.newKeys = [];
+    const insert = {
+      name: 'privacy.makeKeys',
+      text: `INSERT INTO privacy.user_keys (subject_id, lookup, wrapped_key) SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::bytea[])
+             ON CONFLICT (lookup) DO NOTHING RETURNING subject_id`,
+      values: [batch.map((k) => k.subject), batch.map((k) => k.lookup), batch.map((k) => k.wrapped)],
+    };
+    try {
+      let rows: { subject_id: string }[];
+      if (this.env.EVENTSTORE_URL) rows = await this.db.query(insert.text, insert.values);
+      else {
+        this.creator ??= new pg.Pool({ connectionString: this.env.DATABASE_URL, max: 4, application_name: 'eventix-user-keys', options: '-c synchronous_commit=off' });
+        ({ rows } = await this.creator.query<{ subject_id: string }>(insert));
+      }
+      const made = new Set(rows.map((row) => row.subject_id));
+      for (const key of batch) key.resolve(made.has(key.subject));
+    } catch (error) {
+      for (const key of batch) key.reject(error);
+    }
   }
 
   private lookup(userId: string): Buffer {
