@@ -1,6 +1,6 @@
 // npm run bench [-- scenario …]: runs the benchmarks (each a process of its own, printing JSON) and
 // writes BENCHMARKS.md: the machine, the date, the command and every figure as median (min–max).
-// Scenarios: event-store, onsale, checkin, webhooks, replay, snapshot. Runs and sizes: BENCH_RUNS (see runsOf), REPLAY_EVENTS (1000000),
+// Scenarios: event-store, onsale, checkin, webhooks, replay, snapshot, privacy. Runs and sizes: BENCH_RUNS (see runsOf), REPLAY_EVENTS (1000000),
 // SNAPSHOT_EVENTS (200000), CHECKIN_TICKETS (20000).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ const scenarios = {
   webhooks: { args: ['bench/webhooks.mjs', runsOf('3')], render: renderWebhooks },
   replay: { args: ['bench/replay.mjs', replayEvents, runsOf('3')], render: renderReplay },
   snapshot: { args: ['bench/snapshot.mjs', snapshotEvents, runsOf('5')], render: renderSnapshot },
+  privacy: { args: ['bench/privacy.mjs', replayEvents, runsOf('5'), process.env.PRIVACY_REPLAY_PAIRS ?? '2'], render: renderPrivacy },
 };
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(scenarios);
 
@@ -78,6 +79,29 @@ shadow tables in bulk, indexes them and swaps them in; ${r.runs} runs, each time
 imported in bulk before the runs (the rows and hash chains appends would write; the smoke test verifies them with \`eventix verify --log\`).
 
 ${table(['events', 'wall time per replay (s)', 'events/s'], [[r.events.toLocaleString('en-US'), r.seconds, r.eventsPerSecond]])}`;
+}
+
+function renderPrivacy(r) {
+  const n = (value) => value.toLocaleString('en-US');
+  const checks = Object.entries(r.logChecks).map(([ids, c]) => [ids, `${c.verifyLog.seconds} s`, `${c.seal.seconds} s (${n(c.seal.eventsPerSecond)} events/s)`, `${c.verifyLogWithSeal.seconds} s`]);
+  return `## Privacy: what encrypting user ids costs, and sealing the log
+
+Side by side in one run (#22, docs/privacy.md). **Append:** ${r.append.writers} writers append ${n(r.append.events)} \`BookingPlaced\` events, one to
+an append, to streams of their own, through the PostgreSQL event store, the buyer's id in \`data.userId\` and \`metadata.userId\`:
+plain, as before #22; encrypted through the service's \`UserKeys\` as the controllers do (5,000 buyers new to each run, so
+each one's key is made during it, as in an on-sale; an encrypted id is ${r.append.idCharacters} characters); or plain but padded to that length, which
+tells what the bytes alone cost. The three take turns, ${r.append.runs} runs each. **Replay:** \`bench/replay.mjs\` seeds
+a log of ${n(r.replay.events)} events whose buyers' ids are plain or encrypted and times one \`eventix replay\` over it (which then decrypts
+every one); the two alternate, ${r.replay.pairs} each. Targets: append rate within 10 %, replay within 20 %.
+
+${table(['', 'plain', 'padded', 'encrypted', 'encrypted ÷ plain', 'padded ÷ plain'], [
+    ['append (events/s)', r.append.plain, r.append.padded, r.append.encrypted, r.append.ratio, r.append.paddedRatio],
+    ['replay (s)', r.replay.plain, '', r.replay.encrypted, r.replay.ratio, ''],
+  ])}
+
+Over each seeded log once, \`eventix verify --log\`, \`eventix seal\` and \`eventix verify --log --seal\`, each a process of its own:
+
+${table(['log', 'verify --log', 'seal', 'verify --log --seal'], checks)}`;
 }
 
 function renderSnapshot(r) {

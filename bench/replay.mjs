@@ -2,14 +2,18 @@
 // Seeds a realistic log straight through the event store (a 10,000-seat venue, 10 published events,
 // bookings with payments, confirmations and cancellations), then times `eventix replay` end to end
 // (shadow build and atomic swap) several times. Usage: node bench/replay.mjs [events≈100000] [runs=3]
-// (REPLAY_KEEP_DATABASE=1 keeps the seeded database and prints its URL.)
+// (REPLAY_KEEP_DATABASE=1 keeps the seeded database and prints its URL. REPLAY_USER_IDS=encrypted encrypts the
+// buyers' ids under their keys, as the service writes them since #22; plain, as before it: bench/privacy.mjs compares the two.)
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { toEnvelopes } from '../dist/src/write/event-store/envelope.js';
 import { chainHash, GENESIS_HASH } from '../dist/src/write/event-store/log-hash.js';
 import { PostgresEventStore } from '../dist/src/write/event-store/postgres.event-store.js';
-import { benchDatabase, machine, summary } from './support.mjs';
+import { benchDatabase, buyerIds, machine, summary } from './support.mjs';
 
 const target = Number(process.argv[2] ?? 100_000);
 const runs = Number(process.argv[3] ?? 3);
@@ -18,6 +22,7 @@ const database = await benchDatabase('replay');
 // a session setting of the seeding connections only); the replay reads and writes with the server's settings.
 const store = new PostgresEventStore({ connectionString: database.url, max: 16, options: '-c synchronous_commit=off' });
 await store.migrate();
+const userIdOf = await buyerIds(database.url, process.env.REPLAY_USER_IDS === 'encrypted');
 const context = { correlationId: randomUUID(), causationId: null, userId: 'bench' };
 const at = (n) => new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString();
 
@@ -46,11 +51,11 @@ const bookingStreams = (i) => {
   const bookingId = randomUUID();
   const paymentId = randomUUID();
   const items = [{ seatId: seats[(i * 7) % seats.length].seatId, priceMinor: 6000 }, { seatId: seats[(i * 7 + 1) % seats.length].seatId, priceMinor: 6000 }];
-  const booking = [{ type: 'BookingPlaced', data: { bookingId, eventId, userId: `user-${i % 5000}`, items, totalMinor: 12000, currency: 'USD', expiresAt: at(i + 600), requestHash: 'bench' } }];
+  const booking = [{ type: 'BookingPlaced', data: { bookingId, eventId, userId: userIdOf(i), items, totalMinor: 12000, currency: 'USD', expiresAt: at(i + 600), requestHash: 'bench' } }];
   const payment = [];
   if (i % 5 < 3) {
     payment.push(
-      { type: 'PaymentRequested', data: { paymentId, bookingId, userId: `user-${i % 5000}`, attempt: 1, amountMinor: 12000, currency: 'USD', provider: 'test', paymentMethod: 'pm_card_visa', idempotencyKey: null } },
+      { type: 'PaymentRequested', data: { paymentId, bookingId, userId: userIdOf(i), attempt: 1, amountMinor: 12000, currency: 'USD', provider: 'test', paymentMethod: 'pm_card_visa', idempotencyKey: null } },
       { type: 'PaymentProcessing', data: { paymentId, attempt: 1, externalId: `pi_${i}` } },
       { type: 'PaymentSucceeded', data: { paymentId, attempt: 1, externalId: `pi_${i}` } },
     );
@@ -103,7 +108,27 @@ await Promise.all(Array.from({ length: 2 }, async () => {
   await client.end();
 }));
 process.stderr.write(`seeded ${written} events in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s\n`);
-if (process.env.REPLAY_VERIFY_LOG) process.stderr.write(execFileSync(process.execPath, ['dist/src/cli.js', 'verify', '--log'], { env: { PATH: process.env.PATH, DATABASE_URL: database.url }, encoding: 'utf8' }));
+
+// REPLAY_VERIFY_LOG=1 times `eventix verify --log` over the seeded log once; REPLAY_SEAL=1 times `eventix
+// seal` and `verify --log --seal` with that seal once (docs/privacy.md). A broken chain or a seal that
+// does not match fails the script. With the node flags of the eventix bin, as the replay below.
+const timedCli = (args, env = {}) => {
+  const started = Date.now();
+  const output = execFileSync(process.execPath, ['--max-semi-space-size=64', 'dist/src/cli.js', ...args], { env: { PATH: process.env.PATH, DATABASE_URL: database.url, ...env }, encoding: 'utf8' });
+  const elapsed = (Date.now() - started) / 1000;
+  process.stderr.write(output);
+  return { seconds: Number(elapsed.toFixed(1)), eventsPerSecond: Math.round(written / elapsed) };
+};
+const checks = {};
+if (process.env.REPLAY_VERIFY_LOG) checks.verifyLog = timedCli(['verify', '--log']);
+if (process.env.REPLAY_SEAL) {
+  // A key made as an operator makes one; the seal written to a file, as a cron job writes it.
+  const key = { SEAL_SIGNING_KEY: execFileSync(process.execPath, ['dist/src/cli.js', 'seal-key'], { encoding: 'utf8' }) };
+  const sealFile = join(tmpdir(), `eventix-bench-seal-${randomUUID()}.json`);
+  checks.seal = timedCli(['seal', '--out', sealFile], key);
+  checks.verifyLogWithSeal = timedCli(['verify', '--log', '--seal', sealFile], key);
+  rmSync(sealFile);
+}
 
 const rates = [];
 const seconds = [];
@@ -118,5 +143,5 @@ for (let run = 1; run <= runs; run++) {
 }
 if (process.env.REPLAY_KEEP_DATABASE) process.stderr.write(`kept ${database.url}\n`);
 else await database.drop();
-const result = { machine: machine(), events: written, runs, seconds: summary(seconds, 1), eventsPerSecond: summary(rates) };
+const result = { machine: machine(), events: written, runs, seconds: summary(seconds, 1), eventsPerSecond: summary(rates), ...checks };
 console.log(JSON.stringify(result, null, 2));

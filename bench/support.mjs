@@ -117,3 +117,24 @@ export const chooseSeats = (view, next) => {
   while (wanted.size < count) wanted.add(available[Math.floor(available.length * next() ** 2.5)]);
   return wanted;
 };
+
+/**
+ * The 5,000 buyers' ids as events hold them: plain (before #22), or encrypted under each buyer's key in the
+ * database's privacy.user_keys, made by the service's own UserKeys (migrations run first).
+ */
+export const buyerIds = async (databaseUrl, encrypted) => {
+  const plain = (i) => `user-${i % 5000}`;
+  if (!encrypted) return plain;
+  const [{ DataSource }, { migrations }, { validateEnvironment }, { UserKeys }] = await Promise.all([
+    import('typeorm'), import('../dist/migrations/all.js'), import('../dist/src/config.js'), import('../dist/src/write/privacy/user-keys.js'),
+  ]);
+  const db = new DataSource({ type: 'postgres', url: databaseUrl, migrations, logging: false });
+  await db.initialize();
+  await db.runMigrations();
+  const keys = new UserKeys(db, validateEnvironment({ DATABASE_URL: databaseUrl }));
+  const ids = [];
+  for (let i = 0; i < 5000; i++) ids.push(await keys.encryptedId(plain(i)));
+  await keys.close();
+  await db.destroy();
+  return (i) => ids[i % 5000];
+};

@@ -69,6 +69,13 @@ describeOnPostgresStore('benchmarks, smoke-sized', 'bench/*.mjs measure the Post
     expect(first(result.eventsPerSecond)).toBeGreaterThan(0);
   }, 300_000);
 
+  it('privacy: appends and replays with plain and encrypted user ids; seals the log and verifies it against the seal', async () => {
+    const result = await bench(['bench/privacy.mjs', '2000', '1', '1'], { EVENT_STORE_BENCH_SCALE: '0.1' });
+    expect(result.append.ratio).toBeGreaterThan(0);
+    expect(result.replay.ratio).toBeGreaterThan(0);
+    expect(Object.keys(result.logChecks).sort()).toEqual(['encrypted', 'plain']);
+  }, 300_000);
+
   it('snapshot: a fresh service books first with and without the inventory\'s snapshot, which was taken of the whole stream', async () => {
     const result = await bench(['bench/snapshot.mjs', '3000', '1']);
     expect(result.snapshot.revision).toBe(2_999);
