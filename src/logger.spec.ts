@@ -15,7 +15,8 @@ const secrets = {
 const setCookie = 'session=a-cookie-the-service-sets-that-must-never-be-logged';
 
 describe('the request log', () => {
-  it('holds no bearer token, cookie, API key or webhook signature, in requests or responses', async () => {
+  /** The request logger, writing its lines to `lines`. */
+  const capture = () => {
     const lines: string[] = [];
     const output = new Writable({
       write(chunk, _encoding, done) {
@@ -23,7 +24,11 @@ describe('the request log', () => {
         done();
       },
     });
-    const log = requestLogger(createPino('info', output));
+    return { lines, log: requestLogger(createPino('info', output)) };
+  };
+
+  it('holds no bearer token, cookie, API key or webhook signature, in requests or responses', async () => {
+    const { lines, log } = capture();
     const server = createServer((req, res) => {
       log(req, res);
       res.setHeader('set-cookie', setCookie);
@@ -41,14 +46,7 @@ describe('the request log', () => {
   });
 
   it("keeps no user id from an erasure's path", async () => {
-    const lines: string[] = [];
-    const output = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    const log = requestLogger(createPino('info', output));
+    const { lines, log } = capture();
     const server = createServer((req, res) => {
       log(req, res);
       res.end('{}');

@@ -256,6 +256,25 @@ describe('erasure', () => {
     }
   });
 
+  it('erases from the read models a user who acted only before #22, whose events hold the plain id', async () => {
+    const userId = `auth0|legacy-${randomUUID()}`;
+    const { eventId, seatIds } = await onSale(1);
+    const bookingId = randomUUID();
+    const store = await openTestEventStore(database.url);
+    let position: string;
+    try {
+      const placed = { bookingId, eventId, userId, items: [{ seatId: seatIds[0], priceMinor: 4000 }], totalMinor: 4000, currency: 'USD', expiresAt: '2030-01-01T00:00:00.000Z', requestHash: 'legacy' };
+      ({ position } = await store.appendToStream(`booking-${bookingId}`, [{ type: 'BookingPlaced', data: placed }], { expectedRevision: 'no_stream', context: { correlationId: randomUUID(), causationId: null, userId } }));
+    } finally {
+      await store.close();
+    }
+    await caughtUp(position, await bearer(userId));
+    expect((await bookingsOf([bookingId]))[0].user_id).toBe(userId);
+    const erased = await http().post(`/users/${encodeURIComponent(userId)}/erase`).set('authorization', officer).expect(200);
+    expect((await bookingsOf([bookingId]))[0].user_id).toBe(erased.body.user);
+    await http().post(`/users/${encodeURIComponent(userId)}/erase`).set('authorization', officer).expect(404);
+  });
+
   it('refuses a user id that is too long or holds control characters, writing nothing', async () => {
     const head = (await wholeLog(database.url)).length;
     for (const bad of ['x'.repeat(256), 'a\u0001b']) {

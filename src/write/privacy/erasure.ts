@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { eraseUserId } from '../../projections/projectors.js';
-import { PROJECTORS } from '../../projections/projectors.js';
+import { eraseUserId, PROJECTORS } from '../../projections/projectors.js';
 import { DomainError } from '../domain-error.js';
 import { EVENT_STORE, type EventStore, type MessageContext, type Position, WrongExpectedRevisionError } from '../event-store/event-store.port.js';
 import { erasedUserId } from './personal-data.js';
@@ -27,6 +26,8 @@ export class Erasure {
   ) {}
 
   async erase(userId: string, context: MessageContext): Promise<Erased> {
+    // A user who acted only before #22 has no key, and plain ids in the read models: a key is made to be destroyed, so that they are erased there too (docs/privacy.md).
+    if (!(await this.keys.subjectKey(userId)) && (await this.heldInReadModels(userId))) await this.keys.encryptedId(userId);
     const found = await this.keys.subjectKey(userId);
     if (!found) throw new DomainError('not-found', 'No personal data of this user is held: it never acted here, or it was erased already');
     const user = erasedUserId(found.subject);
@@ -43,6 +44,13 @@ export class Erasure {
     this.keys.forget();
     this.logger.log(`Erased ${user}`); // the subject, never the user id
     return { user, erasedAt, position };
+  }
+
+  private async heldInReadModels(userId: string): Promise<boolean> {
+    for (const { table, column } of PROJECTORS.flatMap((projector) => projector.personal ?? [])) {
+      if ((await this.db.query(`SELECT 1 FROM ${table} WHERE ${column} = $1 LIMIT 1`, [userId])).length > 0) return true;
+    }
+    return false;
   }
 
   /** PersonalDataErased, once: a retry finds it in the log. */

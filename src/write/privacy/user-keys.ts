@@ -21,7 +21,7 @@ export interface UserIdReader {
 /** Cross-instance: an erasure anywhere makes every instance drop the keys and encrypted ids it holds. */
 export const PRIVACY_CHANNEL = 'eventix_privacy';
 /** An instance that missed the NOTIFY (its listener reconnecting) encrypts with a dropped key for at most this long. */
-const SEALED_ID_TTL_MS = 60_000;
+const ENCRYPTED_ID_TTL_MS = 60_000;
 const CACHE_CAPACITY = 100_000;
 
 /**
@@ -209,7 +209,7 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
 
   private remember(userId: string, encrypted: string) {
     if (this.encryptedIds.size >= CACHE_CAPACITY) this.encryptedIds.clear();
-    this.encryptedIds.set(userId, { encrypted, until: Date.now() + SEALED_ID_TTL_MS });
+    this.encryptedIds.set(userId, { encrypted, until: Date.now() + ENCRYPTED_ID_TTL_MS });
   }
 
   /** LISTEN for erasures elsewhere; a lost connection is made again, and its loss drops every cached key meanwhile. */
