@@ -230,6 +230,8 @@ describe('eventix seal and verify --log --seal', () => {
     expect((await eventix(['verify', '--log'])).code).toBe(0);
     const atTheEnd = await verifyAgainst(second);
     expect(atTheEnd.code).toBe(1);
-    expect(atTheEnd.stdout).toMatch(/SEAL MISMATCH .*the log ends at \S+, before the seal's position/);
+    // Either the log ends before the seal's position, or the running service (its reactors) appended an event
+    // meanwhile, which takes the pass past that position again: the cut then shows as fewer events than sealed.
+    expect(atTheEnd.stdout).toMatch(new RegExp(`SEAL MISMATCH .*(the log ends at \\S+, before the seal's position|${next.events - firstCut.size} events, the seal covers ${next.events})`));
   }, 120_000);
 });

@@ -181,7 +181,9 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
       let rows: { subject_id: string }[];
       if (this.env.EVENTSTORE_URL) rows = await this.db.query(insert.text, insert.values);
       else {
-        this.creator ??= new pg.Pool({ connectionString: this.env.DATABASE_URL, max: 4, application_name: 'eventix-user-keys', options: '-c synchronous_commit=off' });
+        this.creator ??= new pg.Pool({ connectionString: this.env.DATABASE_URL, max: 4, application_name: 'eventix-user-keys', options: '-c synchronous_commit=off' })
+          // An idle connection lost (the server restarting) must not take the process with it; the next query connects again.
+          .on('error', (error) => this.logger.warn(`Idle user-key connection failed: ${error.message}`));
         ({ rows } = await this.creator.query<{ subject_id: string }>(insert));
       }
       const made = new Set(rows.map((row) => row.subject_id));
@@ -212,19 +214,33 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
     this.encryptedIds.set(userId, { encrypted, until: Date.now() + ENCRYPTED_ID_TTL_MS });
   }
 
-  /** LISTEN for erasures elsewhere; a lost connection is made again, and its loss drops every cached key meanwhile. */
+  /**
+   * LISTEN for erasures elsewhere. A lost connection drops every cached key (an erasure may pass
+   * unheard meanwhile) and is made again, every second until the server answers.
+   */
   private async listen(): Promise<void> {
     if (this.closed) return;
     const client = new pg.Client({ connectionString: this.env.DATABASE_URL, application_name: 'eventix-privacy' });
     client.on('notification', () => this.forget());
     client.on('error', (error) => {
+      if (this.listener !== client) return;
       this.logger.warn(`Erasure listener lost: ${error.message}`);
-      this.forget();
       this.listener = undefined;
-      setTimeout(() => void this.listen().catch(() => undefined), 1_000).unref();
+      this.forget();
+      void client.end().catch(() => undefined);
+      this.listenAgain();
     });
     await client.connect();
     await client.query(`LISTEN ${PRIVACY_CHANNEL}`);
     this.listener = client;
+  }
+
+  private listenAgain(): void {
+    setTimeout(() => {
+      this.listen().catch(() => {
+        this.forget();
+        this.listenAgain();
+      });
+    }, 1_000).unref();
   }
 }
