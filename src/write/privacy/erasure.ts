@@ -27,8 +27,11 @@ export class Erasure {
 
   async erase(userId: string, context: MessageContext): Promise<Erased> {
     // A user who acted only before #22 has no key, and plain ids in the read models: a key is made to be destroyed, so that they are erased there too (docs/privacy.md).
-    if (!(await this.keys.subjectKey(userId)) && (await this.heldInReadModels(userId))) await this.keys.encryptedId(userId);
-    const found = await this.keys.subjectKey(userId);
+    let found = await this.keys.subjectKey(userId);
+    if (!found && (await this.heldInReadModels(userId))) {
+      await this.keys.encryptedId(userId);
+      found = await this.keys.subjectKey(userId);
+    }
     if (!found) throw new DomainError('not-found', 'No personal data of this user is held: it never acted here, or it was erased already');
     const user = erasedUserId(found.subject);
     const position = await this.record(found.subject, context);
