@@ -113,6 +113,24 @@ END $$;
 /** envelope.ts's isEventix in SQL: rows without an Eventix envelope (written by hand, or by something else) are foreign and skipped. */
 const OURS_SQL = `jsonb_typeof(data) = 'object' AND jsonb_typeof(metadata -> 'hash') = 'string' AND jsonb_typeof(metadata -> 'occurredAt') = 'string'`;
 
+/**
+ * A page of the log after the position ($1, $2): at most $3 events, of the types $4 if `ofTypes`.
+ * Paging through the log must walk the events_global_order index in order and stop after the page: each page then starts
+ * where the last one ended, and reading the whole log is linear. The filters are one CASE so the planner keeps to that walk.
+ * Without statistics on them (a log just imported, never analysed: what an operator replays) it guesses 0.5 % for each
+ * equality and 1 % for the types, expects a page to need the whole table, and reads and sorts all of it for every page
+ * (a replay of 1,000,000 events ran at ~1,100 events/s); a CASE it guesses at 50 %.
+ */
+export const logPageSql = (columns: string, { withForeign = false, ofTypes = false } = {}) => {
+  const filters = [...(withForeign ? [] : [OURS_SQL]), ...(ofTypes ? ['event_type = ANY($4)'] : [])];
+  return `SELECT ${columns} FROM eventstore.events
+    WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+      AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      ${filters.length > 0 ? `AND CASE WHEN ${filters.join(' AND ')} THEN true ELSE false END` : ''}
+    ORDER BY transaction_id, global_position
+    LIMIT $3`;
+};
+
 const COLUMNS = `transaction_id::text AS tx, global_position, stream_name, stream_revision, event_id, event_type, data, metadata`;
 
 const PROJECTED_COLUMNS = `transaction_id::text AS tx, global_position, stream_name, stream_revision, event_type, data,
@@ -247,13 +265,7 @@ export class PostgresEventStore implements EventStore {
     if (!cursor) throw new Error(`Not a position: ${after}`);
     const { rows } = await this.pool.query<R>({
       name: `eventstore.${name}${types ? 'OfTypes' : ''}`,
-      text: `SELECT ${columns} FROM eventstore.events
-             WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-               ${withForeign ? '' : `AND ${OURS_SQL}`}
-               ${types ? 'AND event_type = ANY($4)' : ''}
-             ORDER BY transaction_id, global_position
-             LIMIT $3`,
+      text: logPageSql(columns, { withForeign, ofTypes: types !== undefined }),
       values: [String(cursor.high), String(cursor.low), limit, ...(types ? [types] : [])],
     });
     return rows;
