@@ -20,7 +20,7 @@ const scenarios = {
   webhooks: { args: ['bench/webhooks.mjs', runsOf('3')], render: renderWebhooks },
   replay: { args: ['bench/replay.mjs', replayEvents, runsOf('3')], render: renderReplay },
   snapshot: { args: ['bench/snapshot.mjs', snapshotEvents, runsOf('5')], render: renderSnapshot },
-  privacy: { args: ['bench/privacy.mjs', replayEvents, runsOf('5'), process.env.PRIVACY_REPLAY_PAIRS ?? '2'], render: renderPrivacy },
+  privacy: { args: ['bench/privacy.mjs', replayEvents, runsOf('5'), process.env.PRIVACY_REPLAY_PAIRS ?? '3'], render: renderPrivacy },
 };
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(scenarios);
 

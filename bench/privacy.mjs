@@ -6,7 +6,7 @@
 //   the three take turns, `runs` times each;
 // - a replay: bench/replay.mjs seeds a log of `events` events and times `eventix replay` over it, the buyers' ids
 //   plain or encrypted (the replay then opens every one); the two alternate, `pairs` times each.
-// Usage: npm run build && node bench/privacy.mjs [events=1000000] [runs=5] [pairs=2]
+// Usage: npm run build && node bench/privacy.mjs [events=1000000] [runs=5] [pairs=3]
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -19,7 +19,7 @@ import { benchDatabase, machine, median, summary } from './support.mjs';
 
 const events = process.argv[2] ?? '1000000';
 const runs = Number(process.argv[3] ?? 5);
-const pairs = Number(process.argv[4] ?? 2);
+const pairs = Number(process.argv[4] ?? 3);
 const log = (text) => process.stderr.write(`  ${text}\n`);
 const ratio = (a, b) => Math.round((a / b) * 100) / 100;
 

@@ -42,7 +42,7 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
   private generation: string | undefined;
   private listener?: pg.Client;
   private creator?: pg.Pool;
-  private newKeys: { subject: string; lookup: Buffer; wrapped: Buffer; resolve: (made: boolean) => void; reject: (error: unknown) => void }[] = [];
+  private asked: { lookup: Buffer; resolve: (found: { subject: string; key: Buffer } | undefined) => void; reject: (error: unknown) => void }[] = [];
   private closed = false;
 
   constructor(
@@ -71,10 +71,10 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
   async encryptedId(userId: string): Promise<string> {
     const hit = this.encryptedIds.get(userId);
     if (hit && Date.now() < hit.until) return hit.encrypted;
-    const key = randomBytes(32);
-    const subject = randomUUID();
-    const made = await this.makeKey(subject, this.lookup(userId), this.wrap(subject, key));
-    const encrypted = made ? encryptUserId(subject, key, userId) : await this.existingEncryptedId(userId);
+    const found = await this.keyOf(this.lookup(userId));
+    // No key in the answer: another instance made the user's key in the same instant (its commit was not
+    // yet visible to the statement), or an erasure destroyed it; a plain read settles which.
+    const encrypted = found ? encryptUserId(found.subject, found.key, userId) : await this.existingEncryptedId(userId);
     if (!encrypted) throw new Error('A user key was erased while it was being made: try again');
     this.remember(userId, encrypted);
     return encrypted;
@@ -151,14 +151,15 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
   }
 
   /**
-   * Stores a new key unless the user has one already (a race with another command of the user's, here
-   * or on another instance: the first key stays). The keys asked for meanwhile go in one statement: at an
-   * on-sale's start every buyer is new, and a round trip per key would cost as much as another append.
+   * The user's key, found by its lookup or made: one statement for every key asked for meanwhile, so
+   * that at an on-sale's start, when every buyer is new, a key costs no round trip of its own, and a
+   * returning buyer's costs the same one. A race with another command of the user's, here or on another
+   * instance, keeps the first key.
    */
-  private makeKey(subject: string, lookup: Buffer, wrapped: Buffer): Promise<boolean> {
+  private keyOf(lookup: Buffer): Promise<{ subject: string; key: Buffer } | undefined> {
     return new Promise((resolve, reject) => {
-      this.newKeys.push({ subject, lookup, wrapped, resolve, reject });
-      if (this.newKeys.length === 1) setImmediate(() => void this.storeKeys());
+      this.asked.push({ lookup, resolve, reject });
+      if (this.asked.length === 1) setImmediate(() => void this.findOrMakeKeys());
     });
   }
 
@@ -168,28 +169,45 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
    * durable too, and a crash before that loses a key no event holds. Hence a pool of its own whose
    * sessions commit so. EventStoreDB's appends are in no such order with it: there, the key waits.
    */
-  private async storeKeys(): Promise<void> {
-    const batch = this.newKeys;
-    this.newKeys = [];
-    const insert = {
-      name: 'privacy.makeKeys',
-      text: `INSERT INTO privacy.user_keys (subject_id, lookup, wrapped_key) SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::bytea[])
-             ON CONFLICT (lookup) DO NOTHING RETURNING subject_id`,
-      values: [batch.map((k) => k.subject), batch.map((k) => k.lookup), batch.map((k) => k.wrapped)],
+  private async findOrMakeKeys(): Promise<void> {
+    const batch = this.asked;
+    this.asked = [];
+    // Two commands of one user's in the same instant share one key.
+    const lookups = [...new Map(batch.map(({ lookup }) => [lookup.toString('hex'), lookup])).values()];
+    const made = lookups.map(() => {
+      const subject = randomUUID();
+      const key = randomBytes(32);
+      return { subject, key, wrapped: this.wrap(subject, key) };
+    });
+    // The outer SELECT sees the keys that were there before the statement; the INSERT's RETURNING, the ones it made.
+    const statement = {
+      name: 'privacy.findOrMakeKeys',
+      text: `WITH asked AS (SELECT * FROM unnest($1::bytea[], $2::uuid[], $3::bytea[]) WITH ORDINALITY AS a(lookup, subject_id, wrapped_key, n)),
+                  made AS (INSERT INTO privacy.user_keys (subject_id, lookup, wrapped_key) SELECT subject_id, lookup, wrapped_key FROM asked
+                           ON CONFLICT (lookup) DO NOTHING RETURNING subject_id)
+             SELECT coalesce(made.subject_id, k.subject_id) AS subject_id, CASE WHEN made.subject_id IS NULL THEN k.wrapped_key END AS wrapped_key
+               FROM asked LEFT JOIN made ON made.subject_id = asked.subject_id
+                          LEFT JOIN privacy.user_keys k ON k.lookup = asked.lookup AND made.subject_id IS NULL
+              ORDER BY asked.n`,
+      values: [lookups, made.map((k) => k.subject), made.map((k) => k.wrapped)],
     };
     try {
-      let rows: { subject_id: string }[];
-      if (this.env.EVENTSTORE_URL) rows = await this.db.query(insert.text, insert.values);
+      let rows: { subject_id: string | null; wrapped_key: Buffer | null }[];
+      if (this.env.EVENTSTORE_URL) rows = await this.db.query(statement.text, statement.values);
       else {
         this.creator ??= new pg.Pool({ connectionString: this.env.DATABASE_URL, max: 4, application_name: 'eventix-user-keys', options: '-c synchronous_commit=off' })
           // An idle connection lost (the server restarting) must not take the process with it; the next query connects again.
           .on('error', (error) => this.logger.warn(`Idle user-key connection failed: ${error.message}`));
-        ({ rows } = await this.creator.query<{ subject_id: string }>(insert));
+        ({ rows } = await this.creator.query<{ subject_id: string | null; wrapped_key: Buffer | null }>(statement));
       }
-      const made = new Set(rows.map((row) => row.subject_id));
-      for (const key of batch) key.resolve(made.has(key.subject));
+      const found = new Map(lookups.map((lookup, i) => {
+        const { subject_id: subject, wrapped_key: wrapped } = rows[i];
+        if (subject === made[i].subject) return [lookup.toString('hex'), { subject, key: made[i].key }];
+        return [lookup.toString('hex'), subject && wrapped ? { subject, key: this.unwrap(subject, wrapped) } : undefined];
+      }));
+      for (const { lookup, resolve } of batch) resolve(found.get(lookup.toString('hex')));
     } catch (error) {
-      for (const key of batch) key.reject(error);
+      for (const { reject } of batch) reject(error);
     }
   }
 
