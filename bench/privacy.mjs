@@ -2,8 +2,9 @@
 // - the append path: 16 writers append 20,000 BookingPlaced events, one to an append, to streams of their own, through
 //   our PostgreSQL event store, the buyer's id in data.userId and metadata.userId — plain, as before #22, or encrypted
 //   through the service's UserKeys as the controllers do (5,000 buyers new to each run, so their keys are made
-//   during it, as in an on-sale), or plain but padded to an encrypted id's length (what the bytes alone cost);
-//   the three take turns, `runs` times each;
+//   during it, as in an on-sale), or encrypted for 5,000 buyers whose keys were made and ids cached before the run (a
+//   buyer's next commands: what encrypting alone costs), or plain but padded to an encrypted id's length (what the
+//   bytes alone cost); the four take turns, `runs` times each;
 // - a replay: bench/replay.mjs seeds a log of `events` events and times `eventix replay` over it, the buyers' ids
 //   plain or encrypted (the replay then opens every one); the two alternate, `pairs` times each.
 // Usage: npm run build && node bench/privacy.mjs [events=1000000] [runs=5] [pairs=3]
@@ -35,16 +36,18 @@ await store.migrate();
 const { events: appended } = COUNTS.concurrent;
 // The third way: plain ids padded to an encrypted id's length, to tell what the bytes cost from what encrypting costs.
 const encryptedLength = (await keys.encryptedId('run0-buyer-0')).length;
-const MODES = ['plain', 'padded', 'encrypted'];
-const idOf = async (mode, buyer) => (mode === 'encrypted' ? keys.encryptedId(buyer) : mode === 'padded' ? buyer.padEnd(encryptedLength, '.') : buyer);
+const MODES = ['plain', 'padded', 'encrypted', 'known'];
+const idOf = async (mode, buyer) => (mode === 'encrypted' || mode === 'known' ? keys.encryptedId(buyer) : mode === 'padded' ? buyer.padEnd(encryptedLength, '.') : buyer);
 const append = async (run, mode) => {
   const streams = Array.from({ length: WRITERS }, () => Array.from({ length: 64 }, () => ({ name: `booking-${randomUUID()}`, revision: 'no_stream' })));
   let handedOut = 0;
+  const buyer = (n) => `run${run}-${mode}-buyer-${n % 5000}`;
+  if (mode === 'known') await Promise.all(Array.from({ length: 5000 }, (_, n) => keys.encryptedId(buyer(n)))); // before the clock starts
   const started = performance.now();
   await Promise.all(streams.map(async (mine) => {
     for (let i = 0; handedOut < appended; i++) {
       const n = handedOut++;
-      const userId = await idOf(mode, `run${run}-${mode}-buyer-${n % 5000}`);
+      const userId = await idOf(mode, buyer(n));
       const event = bookingPlaced();
       event.data.userId = userId;
       const stream = mine[i % mine.length];
@@ -55,9 +58,9 @@ const append = async (run, mode) => {
   return appended / ((performance.now() - started) / 1000);
 };
 for (const mode of MODES) await append(0, mode); // warm the pool and the prepared statements
-const rates = { plain: [], padded: [], encrypted: [] };
+const rates = { plain: [], padded: [], encrypted: [], known: [] };
 for (let run = 1; run <= runs; run++) {
-  // Each mode goes first, second and third in turn.
+  // Each mode goes first, second, third and last in turn.
   for (const mode of MODES.map((_, i) => MODES[(i + run) % MODES.length])) {
     const rate = await append(run, mode);
     rates[mode].push(rate);
@@ -89,8 +92,9 @@ const result = {
   machine: machine(),
   append: {
     events: appended, writers: WRITERS, runs, idCharacters: encryptedLength,
-    plain: summary(rates.plain), padded: summary(rates.padded), encrypted: summary(rates.encrypted),
+    plain: summary(rates.plain), padded: summary(rates.padded), encrypted: summary(rates.encrypted), known: summary(rates.known),
     ratio: ratio(median(rates.encrypted), median(rates.plain)), paddedRatio: ratio(median(rates.padded), median(rates.plain)),
+    knownRatio: ratio(median(rates.known), median(rates.plain)),
   },
   replay: { events: Number(events), pairs, plain: summary(replays.plain, 1), encrypted: summary(replays.encrypted, 1), ratio: ratio(median(replays.encrypted), median(replays.plain)) },
   logChecks,
