@@ -27,10 +27,10 @@ export const ERASED = '[erased]';
 
 export const isEncrypted = (value: unknown): value is string => typeof value === 'string' && value.startsWith(PREFIX);
 
-/** The subject a encrypted id names, or undefined when the value is not a encrypted id. */
+/** The subject an encrypted id names, or undefined when the value is not an encrypted id. */
 export const subjectOf = (value: unknown): string | undefined => (isEncrypted(value) ? ENCRYPTED.exec(value)?.[1] : undefined);
 
-/** The subject's own additional data: a encrypted id cut from one subject and pasted under another does not open. */
+/** The subject's own additional data: an encrypted id cut from one subject and pasted under another does not open. */
 const aad = (subject: string) => Buffer.from(`eventix user id of ${subject}`, 'utf8');
 
 export const encryptUserId = (subject: string, key: Buffer, userId: string): string => {
@@ -40,10 +40,10 @@ export const encryptUserId = (subject: string, key: Buffer, userId: string): str
   return `${PREFIX}${subject}:${encrypted.toString('base64url')}`;
 };
 
-/** The user id a encrypted id holds; throws if it was not encrypted under this key (or was altered). */
+/** The user id an encrypted id holds; throws if it was not encrypted under this key (or was altered). */
 export const decryptUserId = (encrypted: string, key: Buffer): string => {
   const [, subject, body] = ENCRYPTED.exec(encrypted) ?? [];
-  if (!subject) throw new Error('Not a encrypted user id');
+  if (!subject) throw new Error('Not an encrypted user id');
   const bytes = Buffer.from(body, 'base64url');
   const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV_BYTES)).setAAD(aad(subject));
   decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
