@@ -26,6 +26,12 @@ import { webhookReceiver } from './support/webhook-receiver.js';
 
 const SUITE = 'openapi contract';
 const COMMITTED = fileURLToPath(new URL('../openapi.json', import.meta.url));
+/**
+ * A ticket code with one character of its signature changed. Not the last ones: in base64url the last character of a
+ * 64-byte signature carries only two bits, and a decoder ignores the rest, so 'AA' there left the signature as it was
+ * once in 256 codes (and the test saw a 409 for the admitted ticket).
+ */
+const forged = (code: string) => `${code.slice(0, -10)}${code.at(-10) === 'A' ? 'B' : 'A'}${code.slice(-9)}`;
 
 /**
  * The OpenAPI document is the contract: every request of a realistic flow, and of its error cases,
@@ -245,7 +251,7 @@ describe('the OpenAPI document, held to the real service', () => {
       const admitted = await http().post(`/events/${eventId}/check-ins`).set('authorization', gate).send({ code, gate: 'North' }).expect(200);
       const again = await http().post(`/events/${eventId}/check-ins`).set('authorization', gate).send({ code, gate: 'South' }).expect(409);
       expect(again.body.result).toBe('ALREADY_ADMITTED');
-      await http().post(`/events/${eventId}/check-ins`).set('authorization', gate).send({ code: `${code.slice(0, -2)}AA` }).expect(400);
+      await http().post(`/events/${eventId}/check-ins`).set('authorization', gate).send({ code: forged(code) }).expect(400);
       await http().post(`/events/${randomUUID()}/check-ins`).set('authorization', gate).send({ code }).expect(404);
       const attendance = await http().get(`/events/${eventId}/attendance`).set('authorization', gate).set('x-min-position', admitted.body.position).expect(200);
       expect(attendance.body).toMatchObject({ tickets: 1, admitted: 1, byGate: { North: 1 } });
