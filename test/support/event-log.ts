@@ -14,6 +14,14 @@ import { onEventStoreDb, openTestEventStore } from './event-store.js';
 export const wholeLog = async (databaseUrl: string, log = ''): Promise<Recorded[]> =>
   onEventStoreDb() ? readWholeLog(databaseUrl, log) : readEventsTable(databaseUrl);
 
+/**
+ * The events that requests with these correlation ids wrote, in global order. On PostgreSQL the table is
+ * filtered where it lies, over the caller's connection to the test database, so that a test can ask after
+ * every one of thousands of requests; on EventStoreDB, the whole log.
+ */
+export const eventsOfRequests = async (databaseUrl: string, sql: Client, correlationIds: Set<string>): Promise<Recorded[]> =>
+  onEventStoreDb() ? (await readWholeLog(databaseUrl, '')).filter((e) => correlationIds.has(String(e.metadata.correlationId))) : eventsInTable(sql, [...correlationIds]);
+
 const PAGE = 5_000;
 
 const readWholeLog = async (databaseUrl: string, log: string): Promise<Recorded[]> => {
@@ -33,23 +41,28 @@ const readEventsTable = async (databaseUrl: string): Promise<Recorded[]> => {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query(
-      `SELECT transaction_id::text AS tx, global_position, stream_name, stream_revision, event_id, event_type, data, metadata
-         FROM eventstore.events ORDER BY transaction_id, global_position`,
-    );
-    // As every reader of the store sees it: without events another writer put in (src/write/event-store/envelope.ts).
-    return rows.filter((row) => isEventix(row.data, row.metadata)).map((row) => ({
-      type: row.event_type,
-      data: row.data,
-      schemaVersion: row.metadata.schemaVersion,
-      streamName: row.stream_name,
-      revision: BigInt(row.stream_revision),
-      position: toPosition(row.tx, row.global_position) as Position,
-      metadata: { ...row.metadata, eventId: row.event_id },
-    }));
+    return await eventsInTable(client);
   } finally {
     await client.end();
   }
+};
+
+const eventsInTable = async (client: Client, correlationIds?: string[]): Promise<Recorded[]> => {
+  const { rows } = await client.query(
+    `SELECT transaction_id::text AS tx, global_position, stream_name, stream_revision, event_id, event_type, data, metadata
+       FROM eventstore.events ${correlationIds ? `WHERE metadata ->> 'correlationId' = ANY($1)` : ''} ORDER BY transaction_id, global_position`,
+    correlationIds ? [correlationIds] : [],
+  );
+  // As every reader of the store sees it: without events another writer put in (src/write/event-store/envelope.ts).
+  return rows.filter((row) => isEventix(row.data, row.metadata)).map((row) => ({
+    type: row.event_type,
+    data: row.data,
+    schemaVersion: row.metadata.schemaVersion,
+    streamName: row.stream_name,
+    revision: BigInt(row.stream_revision),
+    position: toPosition(row.tx, row.global_position) as Position,
+    metadata: { ...row.metadata, eventId: row.event_id },
+  }));
 };
 
 /**
