@@ -89,8 +89,9 @@ describe('eventix seal and verify --log --seal', () => {
   });
 
   it('answers --help for seal and seal-key, and refuses --seal without --log', async () => {
-    for (const args of [['seal'], ['seal-key']]) expect((await eventix([...args, '--help'])).code).toBe(0);
-    expect((await eventix(['seal-key', '--help'])).stdout).toMatch(/SEAL_SIGNING_KEY[\s\S]*auditors/);
+    const [seal, sealKey] = await Promise.all([eventix(['seal', '--help']), eventix(['seal-key', '--help'])]);
+    expect([seal.code, sealKey.code]).toEqual([0, 0]);
+    expect(sealKey.stdout).toMatch(/SEAL_SIGNING_KEY[\s\S]*auditors/);
     const { file: sealFile } = await sealNow();
     expect((await eventix(['verify', '--seal', sealFile])).code).toBe(2);
     expect((await eventix(['verify', '--public-key', operatorPublicKey])).code).toBe(2);
@@ -161,10 +162,12 @@ describe('eventix seal and verify --log --seal', () => {
     expect([privateKey, publicKey].map((block) => block.split('\n')[0])).toEqual(['-----BEGIN PRIVATE KEY-----', '-----BEGIN PUBLIC KEY-----']);
     const keyFile = file('made.pem', privateKey);
     const auditorCopy = file('made.pub.pem', publicKey);
-    for (const env of [{ SEAL_SIGNING_KEY: privateKey }, { SEAL_SIGNING_KEY: made.stdout }, { SEAL_SIGNING_KEY_FILE: keyFile }] as Record<string, string>[]) {
-      const { file: sealFile } = await sealNow(env);
-      expect({ env, code: (await verifyAgainst(sealFile, auditorCopy)).code }).toEqual({ env, code: 0 });
-    }
+    await Promise.all(
+      ([{ SEAL_SIGNING_KEY: privateKey }, { SEAL_SIGNING_KEY: made.stdout }, { SEAL_SIGNING_KEY_FILE: keyFile }] as Record<string, string>[]).map(async (env) => {
+        const { file: sealFile } = await sealNow(env);
+        expect({ env, code: (await verifyAgainst(sealFile, auditorCopy)).code }).toEqual({ env, code: 0 });
+      }),
+    );
     const withFlag = join(dir, 'with-flag.json');
     expect((await eventix(['seal', '--key', keyFile, '--out', withFlag], {})).code).toBe(0);
     expect((await verifyAgainst(withFlag, auditorCopy)).code).toBe(0);
