@@ -18,6 +18,9 @@ export interface UserIdReader {
   forget(): void;
 }
 
+/** A user's subject (the opaque id encrypted ids name) and key. */
+export type SubjectKey = { subject: string; key: Buffer };
+
 /** Cross-instance: an erasure anywhere makes every instance drop the keys and encrypted ids it holds. */
 export const PRIVACY_CHANNEL = 'eventix_privacy';
 /** An instance that missed the NOTIFY (its listener reconnecting) encrypts with a dropped key for at most this long. */
@@ -42,7 +45,8 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
   private generation: string | undefined;
   private listener?: pg.Client;
   private creator?: pg.Pool;
-  private asked: { lookup: Buffer; resolve: (found: { subject: string; key: Buffer } | undefined) => void; reject: (error: unknown) => void }[] = [];
+  /** The keys asked for since the last statement, by lookup (hex): two commands of one user's in the same instant share one. */
+  private asked = new Map<string, { lookup: Buffer; waiting: { resolve: (found: SubjectKey | undefined) => void; reject: (error: unknown) => void }[] }>();
   private closed = false;
 
   constructor(
@@ -92,7 +96,7 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
   }
 
   /** The user's subject and key, found by the keyed hash of the user id. */
-  async subjectKey(userId: string): Promise<{ subject: string; key: Buffer } | undefined> {
+  async subjectKey(userId: string): Promise<SubjectKey | undefined> {
     const [row]: { subject_id: string; wrapped_key: Buffer }[] = await this.db.query(
       `SELECT subject_id, wrapped_key FROM privacy.user_keys WHERE lookup = $1 AND wrapped_key IS NOT NULL`,
       [this.lookup(userId)],
@@ -156,10 +160,13 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
    * returning buyer's costs the same one. A race with another command of the user's, here or on another
    * instance, keeps the first key.
    */
-  private keyOf(lookup: Buffer): Promise<{ subject: string; key: Buffer } | undefined> {
+  private keyOf(lookup: Buffer): Promise<SubjectKey | undefined> {
     return new Promise((resolve, reject) => {
-      this.asked.push({ lookup, resolve, reject });
-      if (this.asked.length === 1) setImmediate(() => void this.findOrMakeKeys());
+      if (this.asked.size === 0) setImmediate(() => void this.findOrMakeKeys());
+      const hex = lookup.toString('hex');
+      const asked = this.asked.get(hex) ?? { lookup, waiting: [] };
+      asked.waiting.push({ resolve, reject });
+      this.asked.set(hex, asked);
     });
   }
 
@@ -170,11 +177,9 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
    * sessions commit so. EventStoreDB's appends are in no such order with it: there, the key waits.
    */
   private async findOrMakeKeys(): Promise<void> {
-    const batch = this.asked;
-    this.asked = [];
-    // Two commands of one user's in the same instant share one key.
-    const lookups = [...new Map(batch.map(({ lookup }) => [lookup.toString('hex'), lookup])).values()];
-    const made = lookups.map(() => {
+    const batch = [...this.asked.values()];
+    this.asked = new Map();
+    const made = batch.map(() => {
       const subject = randomUUID();
       const key = randomBytes(32);
       return { subject, key, wrapped: this.wrap(subject, key) };
@@ -189,7 +194,7 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
                FROM asked LEFT JOIN made ON made.subject_id = asked.subject_id
                           LEFT JOIN privacy.user_keys k ON k.lookup = asked.lookup AND made.subject_id IS NULL
               ORDER BY asked.n`,
-      values: [lookups, made.map((k) => k.subject), made.map((k) => k.wrapped)],
+      values: [batch.map((k) => k.lookup), made.map((k) => k.subject), made.map((k) => k.wrapped)],
     };
     try {
       let rows: { subject_id: string | null; wrapped_key: Buffer | null }[];
@@ -200,14 +205,13 @@ export class UserKeys implements UserIdReader, OnModuleInit, OnApplicationShutdo
           .on('error', (error) => this.logger.warn(`Idle user-key connection failed: ${error.message}`));
         ({ rows } = await this.creator.query<{ subject_id: string | null; wrapped_key: Buffer | null }>(statement));
       }
-      const found = new Map(lookups.map((lookup, i) => {
+      batch.forEach(({ waiting }, i) => {
         const { subject_id: subject, wrapped_key: wrapped } = rows[i];
-        if (subject === made[i].subject) return [lookup.toString('hex'), { subject, key: made[i].key }];
-        return [lookup.toString('hex'), subject && wrapped ? { subject, key: this.unwrap(subject, wrapped) } : undefined];
-      }));
-      for (const { lookup, resolve } of batch) resolve(found.get(lookup.toString('hex')));
+        const found = subject === made[i].subject ? made[i] : subject && wrapped ? { subject, key: this.unwrap(subject, wrapped) } : undefined;
+        for (const { resolve } of waiting) resolve(found);
+      });
     } catch (error) {
-      for (const { reject } of batch) reject(error);
+      for (const { reject } of batch.flatMap(({ waiting }) => waiting)) reject(error);
     }
   }
 
