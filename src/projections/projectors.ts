@@ -10,12 +10,13 @@ import type { Projector, Sql } from './projector.js';
  */
 export const PROJECTORS: Projector[] = [catalogProjector, bookingProjector, paymentProjector, checkInProjector];
 
+/** Every column the projectors keep a user id in. */
+export const personalColumns = (projectors: Projector[]) => projectors.flatMap((projector) => projector.personal ?? []);
+
 /**
  * An erasure in the read models: every column a projector keeps a user id in (`personal`) gets
  * `erased:<subject>` where it held the user's id. `table` maps a table to where the rows are (a
  * rebuild's shadow copies).
  */
 export const eraseUserId = (projectors: Projector[], userId: string, erased: string, table = (name: string) => name): Sql[] =>
-  projectors.flatMap((projector) =>
-    (projector.personal ?? []).map((column) => ({ text: `UPDATE ${table(column.table)} SET ${column.column} = $1 WHERE ${column.column} = $2`, values: [erased, userId] })),
-  );
+  personalColumns(projectors).map((column) => ({ text: `UPDATE ${table(column.table)} SET ${column.column} = $1 WHERE ${column.column} = $2`, values: [erased, userId] }));

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { eraseUserId, PROJECTORS } from '../../projections/projectors.js';
+import { eraseUserId, personalColumns, PROJECTORS } from '../../projections/projectors.js';
 import { DomainError } from '../domain-error.js';
 import { EVENT_STORE, type EventStore, type MessageContext, type Position, WrongExpectedRevisionError } from '../event-store/event-store.port.js';
-import { erasedUserId } from './personal-data.js';
+import { erasedUserId, subjectOf } from './personal-data.js';
 import { privacyStream } from './privacy.events.js';
 import { PRIVACY_CHANNEL, UserKeys } from './user-keys.js';
 
@@ -27,19 +27,16 @@ export class Erasure {
 
   async erase(userId: string, context: MessageContext): Promise<Erased> {
     // A user who acted only before #22 has no key, and plain ids in the read models: a key is made to be destroyed, so that they are erased there too (docs/privacy.md).
-    let found = await this.keys.subjectKey(userId);
-    if (!found && (await this.heldInReadModels(userId))) {
-      await this.keys.encryptedId(userId);
-      found = await this.keys.subjectKey(userId);
-    }
-    if (!found) throw new DomainError('not-found', 'No personal data of this user is held: it never acted here, or it was erased already');
-    const user = erasedUserId(found.subject);
-    const position = await this.record(found.subject, context);
+    const subject =
+      (await this.keys.subjectKey(userId))?.subject ?? ((await this.heldInReadModels(userId)) ? subjectOf(await this.keys.encryptedId(userId)) : undefined);
+    if (!subject) throw new DomainError('not-found', 'No personal data of this user is held: it never acted here, or it was erased already');
+    const user = erasedUserId(subject);
+    const position = await this.record(subject, context);
     const erasedAt = await this.db.transaction(async (tx) => {
       // Waits for the projector batches that opened user ids with the keys as they were, and refuses those that start meanwhile.
       await tx.query(`UPDATE privacy.erasures SET generation = generation + 1`);
-      await tx.query(`UPDATE privacy.user_keys SET lookup = NULL, wrapped_key = NULL, erased_at = coalesce(erased_at, now()) WHERE subject_id = $1`, [found.subject]);
-      const [row]: { erased_at: Date }[] = await tx.query(`SELECT erased_at FROM privacy.user_keys WHERE subject_id = $1`, [found.subject]);
+      await tx.query(`UPDATE privacy.user_keys SET lookup = NULL, wrapped_key = NULL, erased_at = coalesce(erased_at, now()) WHERE subject_id = $1`, [subject]);
+      const [row]: { erased_at: Date }[] = await tx.query(`SELECT erased_at FROM privacy.user_keys WHERE subject_id = $1`, [subject]);
       for (const { text, values } of eraseUserId(PROJECTORS, userId, user)) await tx.query(text, values);
       await tx.query(`SELECT pg_notify($1, '')`, [PRIVACY_CHANNEL]);
       return row.erased_at.toISOString();
@@ -50,10 +47,9 @@ export class Erasure {
   }
 
   private async heldInReadModels(userId: string): Promise<boolean> {
-    for (const { table, column } of PROJECTORS.flatMap((projector) => projector.personal ?? [])) {
-      if ((await this.db.query(`SELECT 1 FROM ${table} WHERE ${column} = $1 LIMIT 1`, [userId])).length > 0) return true;
-    }
-    return false;
+    const anywhere = personalColumns(PROJECTORS).map(({ table, column }) => `EXISTS (SELECT 1 FROM ${table} WHERE ${column} = $1)`);
+    const [{ held }]: { held: boolean }[] = await this.db.query(`SELECT ${anywhere.join(' OR ') || 'false'} AS held`, [userId]);
+    return held;
   }
 
   /** PersonalDataErased, once: a retry finds it in the log. */
