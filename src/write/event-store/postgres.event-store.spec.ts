@@ -139,7 +139,6 @@ describe('PostgreSQL event store: global order under late commits', () => {
   });
 });
 
-
 /**
  * A page of the log must be an ordered walk of the events_global_order index that stops after the page,
  * whatever the planner knows: a log imported in bulk and not yet analysed is exactly what an operator
